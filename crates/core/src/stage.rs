@@ -1,0 +1,189 @@
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Document, Rejection};
+
+/// What a stage decided about one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The document goes on to the next stage.
+    Keep,
+    /// The document is not an article (a dropped duplicate, a filtered page). The reason is a
+    /// short machine-readable word ("duplicate", "too-short"); it is counted and exported.
+    Drop(String),
+}
+
+/// A stage failed on one document. The document is kept out of the articles and listed in
+/// `rejected`; the run goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("{0}")]
+    Document(String),
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Per-stage counters a stage adds to while applying ("lines-removed:phrase:cookie" → 3).
+/// Each worker has its own; the driver adds them up, so order never matters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tally(pub BTreeMap<String, u64>);
+
+impl Tally {
+    pub fn add(&mut self, key: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        match self.0.get_mut(key) {
+            Some(v) => *v += n,
+            None => {
+                self.0.insert(key.to_string(), n);
+            }
+        }
+    }
+    pub fn merge(&mut self, other: &Tally) {
+        for (k, v) in &other.0 {
+            self.add(k, *v);
+        }
+    }
+}
+
+/// A stage's knowledge of the corpus, built one document at a time and merged.
+///
+/// Observers are created empty, fed documents on several threads, and merged pairwise in an
+/// order that depends on the thread count, so `merge` must be associative and commutative
+/// (sort by `Document::seq` in `decide` where order matters).
+pub trait Observer: Send {
+    fn observe(&mut self, doc: &Document);
+    /// Fold `other` (an observer of the same stage and round) into `self`.
+    fn merge(&mut self, other: Box<dyn Observer>);
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Information the driver hands to sinks when the run ends.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub version: String,
+    /// SHA-256 of the config file's bytes (hex), or of the built-in default.
+    pub config_digest: String,
+    pub config_path: String,
+    pub started: String,
+    pub threads: usize,
+    pub seconds: f64,
+    pub inputs: Vec<InputInfo>,
+    pub stages: Vec<StageReport>,
+    /// Every input, or part of one, that did not become a document.
+    #[serde(skip)]
+    pub rejections: Vec<Rejection>,
+    pub documents: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub bytes: u64,
+    pub documents: u64,
+    pub rejected: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StageReport {
+    /// Position in the pipeline, 1-based, and the stage type.
+    pub index: usize,
+    pub kind: String,
+    #[serde(rename = "in")]
+    pub input: u64,
+    pub kept: u64,
+    pub dropped: BTreeMap<String, u64>,
+    pub errors: u64,
+    pub counters: BTreeMap<String, u64>,
+    /// Wall-clock seconds the workers spent in this stage (summed over threads), and in
+    /// observe/decide.
+    pub apply_seconds: f64,
+    pub observe_seconds: f64,
+    pub decide_seconds: f64,
+}
+
+/// A file a sink wrote, with its digest, for `run.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows: Option<u64>,
+}
+
+/// The contract every stage fulfils: observe → decide → apply, and optionally sink.
+///
+/// * `apply` runs on all cores, one document at a time, after every observation round of this
+///   stage has been decided.
+/// * A stage that needs the whole corpus first returns `observation_rounds() > 0`; for each
+///   round the driver streams every live document through `new_observer(round)` instances,
+///   merges them and calls `decide(round, merged)`. The driver cuts its passes at such stages.
+/// * A sink (`is_sink`) additionally receives every document, live or not, in input order
+///   through `write`, and `finish` once at the end of the run.
+pub trait Stage: Send + Sync {
+    /// The stage type as written in config ("clean").
+    fn kind(&self) -> &'static str;
+
+    fn observation_rounds(&self) -> usize {
+        0
+    }
+
+    fn new_observer(&self, round: usize) -> Box<dyn Observer> {
+        let _ = round;
+        Box::new(NoObserver)
+    }
+
+    fn decide(&mut self, round: usize, state: Box<dyn Observer>) -> Result<Tally, StageError> {
+        let _ = (round, state);
+        Ok(Tally::default())
+    }
+
+    fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError>;
+
+    fn is_sink(&self) -> bool {
+        false
+    }
+
+    /// Sinks only: called in input order with every document the run produced.
+    fn write(&mut self, doc: &Document) -> Result<(), StageError> {
+        let _ = doc;
+        Ok(())
+    }
+
+    /// Sinks only: the run is over; write what remains and return the files written.
+    fn finish(&mut self, run: &RunInfo) -> Result<Vec<OutputFile>, StageError> {
+        let _ = run;
+        Ok(Vec::new())
+    }
+}
+
+/// The observer of a stage that does not observe.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn observe(&mut self, _doc: &Document) {}
+    fn merge(&mut self, _other: Box<dyn Observer>) {}
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// Things a stage may need when it is built from config.
+#[derive(Clone, Debug, Default)]
+pub struct BuildContext {
+    /// The directory of the config file: relative paths in stage keys resolve against it.
+    pub config_dir: PathBuf,
+    /// `--out DIR` from the command line, which replaces the `dir` of export stages.
+    pub out_override: Option<PathBuf>,
+}
