@@ -84,7 +84,31 @@ pub struct RunInfo {
     /// Every input, or part of one, that did not become a document.
     #[serde(skip)]
     pub rejections: Vec<Rejection>,
+    /// Documents read (every input record that became a document, whatever happened to it later).
     pub documents: u64,
+    /// Documents that ended the run as articles, and those dropped or failed on the way.
+    pub articles: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// The streaming passes the driver made over the documents.
+    pub passes: Vec<PassReport>,
+}
+
+/// One streaming pass: where its documents came from and what it did with them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PassReport {
+    pub index: usize,
+    /// "inputs" or "work file".
+    pub reads: String,
+    /// 1-based indices of the stages applied in this pass.
+    pub applies: Vec<usize>,
+    /// The stage observed at the end of the pass and the round, if any.
+    pub observes: Option<(usize, usize)>,
+    pub documents: u64,
+    pub seconds: f64,
+    /// Seconds spent reading (inputs or the work file) and writing the work file.
+    pub read_seconds: f64,
+    pub spill_seconds: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

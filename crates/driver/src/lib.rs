@@ -1,1 +1,272 @@
-//! placeholder
+//! The newsmill driver: command line, config loading, the stage registry and the executor.
+//!
+//! It is glue: stages live in their own crates and know nothing of each other; this crate
+//! reads `pipeline.toml`, looks stage types up in [`Registry`], plans streaming passes and runs
+//! them. Binaries with their own stages call [`run_with`].
+
+pub mod config;
+pub mod executor;
+pub mod problem;
+mod progress;
+pub mod registry;
+pub mod reference;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use newsmill_core::{BuildContext, RunInfo};
+
+pub use config::Config;
+pub use problem::Problem;
+pub use registry::{Registry, StageFactory, Typed};
+
+/// Exit code: every input became an article (kept or duplicate).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run finished, but some inputs (or parts of them) were rejected.
+pub const EXIT_REJECTED: u8 = 1;
+/// Exit code: the run could not happen (bad config, unwritable output, ...).
+pub const EXIT_CANNOT_RUN: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "newsmill",
+    version,
+    about = "Turns piles of scraped news articles into clean, de-duplicated, structured tables.",
+    after_help = "Exit codes: 0 every input became an article; 1 some inputs were rejected (see the rejected table); 2 the run could not happen."
+)]
+struct Cli {
+    /// Log format on stderr: text for people, json for schedulers and log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the pipeline described by the config.
+    Run {
+        /// The pipeline config.
+        #[arg(long, short, default_value = "pipeline.toml")]
+        config: PathBuf,
+        /// Output directory; replaces the `dir` of every export stage.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: the config's `[run] threads`, else one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Input files, directories or globs; they replace `[input] paths` of the config.
+        inputs: Vec<String>,
+    },
+    /// Check a config and report every problem at once.
+    Validate {
+        #[arg(long, short, default_value = "pipeline.toml")]
+        config: PathBuf,
+    },
+    /// List every stage type with its keys, defaults and meaning.
+    Stages {
+        /// Print the config reference as Markdown (as in the README).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+/// The `newsmill` command with the built-in stages.
+pub fn main() -> ExitCode {
+    run_with(Vec::new())
+}
+
+/// The `newsmill` command with extra stage types registered next to the built-in ones.
+pub fn run_with(extra_stages: Vec<Box<dyn StageFactory>>) -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.log_format);
+    let mut registry = Registry::builtin();
+    for factory in extra_stages {
+        registry.register(factory);
+    }
+    let code = match cli.command {
+        Command::Run { config, out, threads, inputs } => {
+            cmd_run(&registry, &config, out, threads, inputs)
+        }
+        Command::Validate { config } => cmd_validate(&registry, &config),
+        Command::Stages { markdown } => {
+            if markdown {
+                print!("{}", reference::markdown(&registry));
+            } else {
+                print!("{}", reference::plain(&registry));
+            }
+            EXIT_OK
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| progress::LogWriter)
+        .with_target(false);
+    let result = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+    };
+    // A second initialisation (a library user who set up their own subscriber) is fine.
+    let _ = result;
+}
+
+fn report_problems(problems: &[Problem]) {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    eprintln!(
+        "{} problem{} found in the config.",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+}
+
+fn cmd_validate(registry: &Registry, path: &std::path::Path) -> u8 {
+    match config::load(path, registry) {
+        Ok(config) => {
+            println!(
+                "{} is valid: {} stage{} ({}).",
+                config.path,
+                config.stages.len(),
+                if config.stages.len() == 1 { "" } else { "s" },
+                config.stages.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>().join(" → ")
+            );
+            EXIT_OK
+        }
+        Err(problems) => {
+            report_problems(&problems);
+            EXIT_CANNOT_RUN
+        }
+    }
+}
+
+fn cmd_run(
+    registry: &Registry,
+    config_path: &std::path::Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    inputs: Vec<String>,
+) -> u8 {
+    let mut config = match config::load(config_path, registry) {
+        Ok(c) => c,
+        Err(problems) => {
+            report_problems(&problems);
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    // Inputs named on the command line are relative to where the user is, not to the config.
+    let input_base = if inputs.is_empty() {
+        config.dir.clone()
+    } else {
+        config.input.paths = inputs;
+        PathBuf::from(".")
+    };
+    let threads = threads.filter(|&n| n > 0).unwrap_or(config.run.threads);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("newsmill-worker-{i}"))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            tracing::error!(error = %e, "Could not start the worker threads.");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+
+    let ctx = BuildContext { config_dir: config.dir.clone(), out_override: out };
+    let mut stages = Vec::with_capacity(config.stages.len());
+    for spec in std::mem::take(&mut config.stages) {
+        let Some(factory) = registry.get(&spec.kind) else {
+            eprintln!("error: stage {} has an unknown type `{}`.", spec.index, spec.kind);
+            return EXIT_CANNOT_RUN;
+        };
+        match factory.build(spec.config, &ctx) {
+            Ok(stage) => stages.push(stage),
+            Err(message) => {
+                eprintln!("error: stage {} ({}) cannot start: {message}", spec.index, spec.kind);
+                return EXIT_CANNOT_RUN;
+            }
+        }
+    }
+    if !stages.iter().any(|s| s.is_sink()) {
+        tracing::warn!("The pipeline has no export stage, so this run writes no tables.");
+    }
+
+    let (files, listing_rejections) = newsmill_ingest::list_inputs(&config.input, &input_base);
+    let total_bytes: u64 = files.iter().map(|f| f.bytes).sum();
+    tracing::info!(
+        inputs = files.len(),
+        bytes = total_bytes,
+        missing = listing_rejections.len(),
+        threads = pool.current_num_threads(),
+        "Starting the run."
+    );
+    let plan = executor::Plan {
+        input: &config.input,
+        files,
+        listing_rejections,
+        batch_size: config.run.batch_size,
+        work_dir: (!config.run.work_dir.is_empty()).then(|| config.dir.join(&config.run.work_dir)),
+        log_every: Duration::from_secs(config.run.log_every_seconds.max(1)),
+        show_progress: std::io::stderr().is_terminal(),
+    };
+    let info = RunInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        config_digest: config.digest.clone(),
+        config_path: config.path.clone(),
+        started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        threads: pool.current_num_threads(),
+        ..RunInfo::default()
+    };
+    let outcome = pool.install(|| executor::execute(plan, stages, info));
+    match outcome {
+        Ok(outcome) => {
+            let info = &outcome.info;
+            let mb = total_bytes as f64 / 1e6;
+            tracing::info!(
+                documents = info.documents,
+                articles = info.articles,
+                duplicates = info.duplicates,
+                rejected = info.rejected,
+                seconds = format!("{:.2}", info.seconds),
+                docs_per_second = format!("{:.0}", info.documents as f64 / info.seconds.max(1e-9)),
+                mb_per_second = format!("{:.1}", mb / info.seconds.max(1e-9)),
+                "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs.",
+                info.articles,
+                info.duplicates,
+                info.rejected,
+                info.inputs.len()
+            );
+            if info.rejected > 0 { EXIT_REJECTED } else { EXIT_OK }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "The run stopped.");
+            eprintln!("error: {e}");
+            EXIT_CANNOT_RUN
+        }
+    }
+}

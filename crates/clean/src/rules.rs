@@ -1,0 +1,356 @@
+//! The named line rules: what boilerplate looks like, grouped by purpose.
+//!
+//! Phrase rules judge only short lines (at most `max_rule_words` words, not counting a copy of
+//! the headline quoted in the line): measured on labelled web pages, a phrase such as
+//! "subscribe" marks boilerplate far more reliably on a short line than on a sentence of prose.
+//! Patterns are case-insensitive regular expressions; most are anchored at the line start or
+//! cover the whole line so that an article sentence mentioning the same words is never hit.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+/// One named phrase rule; `name` is what removals record ("phrase:paywall").
+pub struct PhraseRule {
+    pub name: &'static str,
+    /// What the rule removes, for the README and `newsmill stages`.
+    pub purpose: &'static str,
+    /// Whether such a line means the article is over (paywall, comment form, donation
+    /// appeal), as opposed to furniture that also appears inside articles (ads, links).
+    /// Only a closing line may start a trailing boilerplate block.
+    pub closing: bool,
+    /// Only applies when no long (prose) line follows: bare navigation words such as
+    /// "Comments" are only safe to drop in the page's trailing block.
+    pub tail_only: bool,
+    pub patterns: &'static [&'static str],
+}
+
+const APOS: &str = "['’]";
+
+/// The phrase rules, in the order they are tried (the first match names the removal).
+pub const PHRASE_RULES: &[PhraseRule] = &[
+    PhraseRule {
+        name: "phrase:paywall",
+        purpose: "metered-paywall notices: \"You have read 3 articles this month\", \"5 free articles left\", \"You are a loyal reader\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"^you(?:APOSve| have) (?:read|viewed|reached|used|enjoyed)\b.*\b(?:articles?|stories|story|pages?|limit)\b",
+            r"^you have \d+ (?:free |more |remaining )?(?:articles?|stories)\b",
+            r"\b\d+ (?:free )?(?:articles?|stories) (?:left|remaining)\b",
+            r"\b(?:subscribers?|members?)[ -]only\b",
+            r"^this (?:article|story|content) is (?:for|only available to|reserved for|exclusive to) (?:subscribers|members)\b",
+            r"\byou are a loyal\b",
+            r"\bloyal (?:\w+ )?readers?\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:subscribe",
+        purpose: "register / subscribe / log-in prompts: \"Register to receive full access\", \"Subscribe now\", \"Already a subscriber?\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"\b(?:full|unlimited|unrestricted|premium) (?:digital )?access\b",
+            r"\bto (?:continue|keep) reading\b",
+            r"^already (?:a |an )?(?:subscriber|member|registered|have an account)\b",
+            r"^(?:please )?(?:subscribe|register|sign up|sign in|log ?in)(?: now| today| here| for free| free)?[.!]?$",
+            r"^(?:please )?(?:subscribe|register|sign up|sign in|log ?in) (?:to|for|now|today|with)\b",
+            r"^create (?:a |an |your )?(?:free )?account\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:appeal",
+        purpose: "donation and support appeals: \"Become a part of our mission by donating today\", \"Just before you scroll on...\", \"Support our journalism\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"^(?:please )?(?:donate|give)(?: now| today| here)?[.!]?$",
+            r"\bby donating\b",
+            r"\bdonat(?:e|ion|ing) (?:today|now|here)\b",
+            r"\bmake a (?:donation|contribution|gift)\b",
+            r"\bsupport (?:our|independent|quality|local) (?:journalism|reporting|work|mission|newsroom)\b",
+            r"^support us\b",
+            r"^(?:just )?before you (?:go|scroll|leave|click away|move on)\b",
+            r"\bsmall favou?r to ask\b",
+            r"\bbecome a (?:member|supporter|patron|donor|subscriber)\b",
+            r"^thanks? (?:you )?for (?:reading|your support|supporting)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:newsletter",
+        purpose: "newsletter and alert sign-ups: \"Never miss a thing\", \"Get the best stories faster...\", \"Sign up for our newsletter\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"\b(?:sign up|subscribe|register)\b.*\b(?:newsletters?|alerts|updates)\b",
+            r"^(?:our |the |daily |weekly |free |morning |evening )*newsletters?$",
+            r"\b(?:to|in|into) your inbox\b",
+            r"^never miss (?:a|an|another|out)\b",
+            r"^get (?:the|our) (?:best|latest|top|biggest|most important)\b.*\b(?:stories|news|headlines|updates)\b",
+            r"^enter (?:your )?e-?mail\b",
+            r"^(?:your )?e-?mail(?: address)?:?$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:comments",
+        purpose: "comment forms: \"Leave a comment\", \"Leave a Reply\", \"Your email address will not be published\", \"Be the first to comment on ...\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"^leave a (?:comment|reply)\b",
+            r"^be the first to (?:comment|reply|respond)\b",
+            r"\byour e-?mail(?: address)? will not be (?:published|shared|displayed)\b",
+            r"\brequired fields are marked\b",
+            r"^post (?:a|your) comment\b",
+            r"^add (?:a |your )?comment\b",
+            r"^(?:show|view|load|read|see) (?:all |more )?(?:\d+ )?comments\b",
+            r"^comments? (?:are )?(?:closed|disabled)\b",
+            r"^you must be logged in to (?:post a )?comment\b",
+            r"^join the (?:conversation|discussion|debate)\b",
+            r"^(?:cancel reply|notify me of (?:new|follow-up) (?:comments|posts)\b.*)$",
+            r"^\d+ comments?:?$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:share",
+        purpose: "share and social-follow links: \"Share this article\", \"Facebook Twitter Email\", \"Follow us on Twitter\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"^share(?: this(?: article| story| page| post)?| on \w+| via \w+| the (?:story|article))?\s*[:!]?$",
+            r"^share (?:this|on|via)\b",
+            r"^(?:(?:facebook|twitter|x|whatsapp|telegram|linkedin|pinterest|reddit|messenger|flipboard|e-?mail|print|copy(?: article)? link|tweet)[\s|·•/,]*){2,}$",
+            r"^(?:tweet|copy link|copy article link|print this (?:article|page))$",
+            r"^follow (?:us|me|@)",
+            r"\bfollow (?:us|\w+) on (?:twitter|facebook|instagram|x|linkedin|tiktok|youtube|telegram|threads|bluesky)\b",
+            r"\blike us on facebook\b",
+            r"\bjoin (?:us|our \w+(?: \w+)?) on (?:telegram|whatsapp|facebook|twitter|x|instagram)\b",
+            r"^(?:click|tap) to (?:follow|share|tweet|email|print)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:cookie",
+        purpose: "cookie and consent notices: \"We use cookies...\", \"Accept all cookies\", \"Cookie policy\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b",
+            r"\bcookie (?:policy|settings|preferences|consent|notice|banner)\b",
+            r"\baccept (?:all )?cookies\b",
+            r"^(?:accept|reject|decline) all$",
+            r"\bmanage (?:cookies|consent|(?:your )?(?:privacy )?preferences)\b",
+            r"\bby (?:continuing to (?:use|browse)|using) this (?:site|website)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:accessibility",
+        purpose: "accessibility and skip links: \"Accessibility links\", \"Skip to content\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"^accessibility (?:links|help|statement|options)$",
+            r"^skip to (?:the )?(?:main )?(?:content|navigation|main|article|search|footer|menu)\b",
+            r"^jump to (?:the )?(?:main )?(?:content|navigation|menu)\b",
+            r"^(?:open|close|toggle) (?:the )?(?:menu|navigation|search)$",
+            r"^(?:main )?(?:menu|navigation)$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:banner",
+        purpose: "news banners standing alone on a line: \"Breaking News\", \"Just in\", \"Live updates\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"^(?:breaking(?: news)?|just in|developing(?: story)?|live(?: updates| coverage| blog)?|news alert|exclusive|update|updated)\s*[:!.]?$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:label",
+        purpose: "labels with nothing after them: \"Article source:\", \"Tags:\", \"Filed under:\"",
+        closing: true,
+        tail_only: false,
+        patterns: &[
+            r"^(?:article |story |original |image |photo |news )?(?:source|sources|via|credits?|filed under|tags|tagged(?: with| as| in)?|categories|category|posted in|published in|topics|related topics|keywords|share)\s*:$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:advertisement",
+        purpose: "advertising markers: \"Advertisement\", \"Sponsored content\", \"Story continues below advertisement\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"^(?:advertisement|advertising|advert|ad|ads|sponsored(?: content| post| links?| stories)?|promoted(?: content| stories| links)?|paid (?:content|post|partner(?: content)?)|partner content|(?:story|article|content) continues below(?: (?:this )?advertisement)?|continue reading below|scroll to continue(?: with content)?)\s*[-:.]*$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:read-more",
+        purpose: "links to other stories: \"Read more\", \"Read more: <headline>\", \"Related articles\", \"Most read\", \"Click here\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
+            r"^(?:read more|read (?:the )?full (?:story|article)|more on this (?:story|topic)|see also|also read|read also|you (?:may|might) also (?:like|be interested in)|recommended(?: for you| stories| articles| reading)?|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories|editor(?:APOS)?s(?:APOS)? picks|continue reading|related (?:articles|stories|content|coverage|news|posts|links|reading))\s*[:.…»>›]*$",
+            r"^(?:read more|see also|also read|read also|related|recommended|watch|listen)\s*:",
+            r"^click here\b",
+            r"^more (?:stories|news|articles|videos) (?:from|on|about|like this)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:nav-label",
+        purpose: "bare navigation words in the trailing block: \"Topics\", \"Comments\", \"Related\", \"Tags\"",
+        closing: false,
+        tail_only: true,
+        patterns: &[
+            r"^(?:topics|tags|comments?|related|more|categories|see more|latest|popular|trending|recommended|more from \w+(?: \w+)?)\s*:?$",
+        ],
+    },
+];
+
+/// Rules that are not phrase rules but can be switched off by name all the same.
+pub const STRUCTURAL_RULES: &[(&str, &str)] = &[
+    ("phrase:user", "the phrases given in `extra_phrases`, on short lines"),
+    ("html-tags", "lines listing several literal HTML tags (\"You may use these HTML tags and attributes: <a href> <b> ...\"), at any length"),
+    ("title-slug", "a title that is a lowercase desk or CMS label of at most three words (\"update desk\"): it is replaced by the first line of the text"),
+    ("byline", "a byline near the top (\"By NAME, Outlet\", \"NAME | Outlet\"): moved to meta.byline"),
+    ("contributor", "\"X contributed to this report.\" and \"Additional reporting by X\" lines: names moved to meta.contributors"),
+    ("tail-block", "non-boilerplate lines sandwiched in the trailing block that starts at a closing boilerplate line (paywall, appeal, comment form) and in which boilerplate lines outnumber the others at least two to one"),
+    ("repeat-in-article", "an exact repeat (ignoring case and punctuation) of an earlier line of at least `repeat_min_words` words, of the line just before (4+ words), or of the title near the top"),
+    ("credit", "photo credits at the end of a caption (\"Credit: NAME/AGENCY.\", \"Photo: ...\", \"(AP Photo/NAME)\"): cut off into meta.credits"),
+];
+
+/// Every rule name that `disable` accepts and `removed.rule` can hold.
+pub fn rule_names() -> Vec<&'static str> {
+    PHRASE_RULES
+        .iter()
+        .map(|r| r.name)
+        .chain(STRUCTURAL_RULES.iter().map(|(n, _)| *n))
+        .collect()
+}
+
+/// The recorded name for a name as the user may write it (with or without `phrase:`).
+pub fn canonical_rule_name(name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    rule_names().into_iter().find(|full| {
+        *full == name || full.strip_prefix("phrase:").is_some_and(|short| short == name)
+    })
+}
+
+/// What a phrase matcher found on a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub rule: &'static str,
+    pub closing: bool,
+}
+
+/// The compiled, enabled line rules.
+pub struct LineRules {
+    set: RegexSet,
+    /// For each pattern of `set`, the index of its rule in `PHRASE_RULES`.
+    owner: Vec<usize>,
+    user: Option<AhoCorasick>,
+    html_tag: Option<Regex>,
+    max_words: usize,
+}
+
+impl LineRules {
+    pub fn new(
+        enabled: &dyn Fn(&str) -> bool,
+        extra_phrases: &[String],
+        max_words: usize,
+    ) -> Result<LineRules, aho_corasick::BuildError> {
+        let mut patterns = Vec::new();
+        let mut owner = Vec::new();
+        for (index, rule) in PHRASE_RULES.iter().enumerate() {
+            if !enabled(rule.name) {
+                continue;
+            }
+            for pattern in rule.patterns {
+                patterns.push(pattern.replace("APOS", APOS));
+                owner.push(index);
+            }
+        }
+        let set = RegexSetBuilder::new(&patterns)
+            .case_insensitive(true)
+            .build()
+            .expect("the built-in line rules are valid regular expressions");
+        let phrases: Vec<&str> =
+            extra_phrases.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+        let user = if enabled("phrase:user") && !phrases.is_empty() {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&phrases)?,
+            )
+        } else {
+            None
+        };
+        let html_tag = enabled("html-tags").then(|| {
+            Regex::new(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+                .expect("the HTML tag pattern is a valid regular expression")
+        });
+        Ok(LineRules { set, owner, user, html_tag, max_words })
+    }
+
+    /// The rule that marks `line` as boilerplate, if any.
+    ///
+    /// `title` is the document's headline: a line that quotes it ("Be the first to comment
+    /// on <title>") is judged by its words outside the headline. `prose_follows` says whether
+    /// a long line comes later in the text (tail-only rules then do not apply).
+    pub fn classify(&self, line: &str, title: Option<&str>, prose_follows: bool) -> Option<Hit> {
+        if let Some(tags) = &self.html_tag {
+            if tags.find_iter(line).nth(2).is_some() {
+                return Some(Hit { rule: "html-tags", closing: true });
+            }
+        }
+        if effective_words(line, title) > self.max_words {
+            return None;
+        }
+        let best = self
+            .set
+            .matches(line)
+            .iter()
+            .filter_map(|pattern| self.owner.get(pattern).copied())
+            .filter(|&rule| !(PHRASE_RULES[rule].tail_only && prose_follows))
+            .min();
+        if let Some(rule) = best {
+            return Some(Hit { rule: PHRASE_RULES[rule].name, closing: PHRASE_RULES[rule].closing });
+        }
+        if let Some(user) = &self.user {
+            if user.is_match(line) {
+                return Some(Hit { rule: "phrase:user", closing: false });
+            }
+        }
+        None
+    }
+
+    pub fn max_words(&self) -> usize {
+        self.max_words
+    }
+}
+
+pub fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// Words of `line`, not counting a copy of the headline it quotes.
+fn effective_words(line: &str, title: Option<&str>) -> usize {
+    let words = word_count(line);
+    match title {
+        Some(t) if word_count(t) >= 3 && line.len() > t.len() => {
+            if line.to_lowercase().contains(&t.to_lowercase()) {
+                words.saturating_sub(word_count(t))
+            } else {
+                words
+            }
+        }
+        _ => words,
+    }
+}
+
+/// A headline that is really a desk or CMS label: one to three words, no capital letter, no
+/// digit. Headlines are written in title or sentence case; a lowercase slug is not one.
+pub fn is_title_slug(title: &str) -> bool {
+    let words = word_count(title);
+    (1..=3).contains(&words)
+        && title.chars().any(char::is_alphabetic)
+        && !title.chars().any(|c| c.is_uppercase() || c.is_numeric())
+}

@@ -1,0 +1,614 @@
+//! Runs the stages over the documents in streaming passes.
+//!
+//! The stage list is cut at every stage that observes the corpus. Each pass reads documents
+//! (from the inputs, then from the work file the previous pass wrote), applies the stages of its
+//! slice on all cores, hands every document to sinks in input order, feeds the next observing
+//! stage's observer, and spills the documents to a compressed work file for the next pass. Memory
+//! holds one batch of documents plus the observers' compact states, never the corpus.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use newsmill_core::{
+    ClusterKind, Document, InputInfo, Observer, PassReport, Rejection, RunInfo, Stage, StageReport,
+    Status, Tally, Verdict,
+};
+use newsmill_ingest::{InputConfig, InputFile, Record};
+
+use crate::progress::Progress;
+
+/// A run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create the work directory in {path}: {source}")]
+    WorkDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot {action} the work file {path}: {source}")]
+    WorkFile { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("the work file {path} is damaged at document {line}: {message}")]
+    WorkFileDamaged { path: PathBuf, line: u64, message: String },
+    #[error("stage {index} ({kind}) failed: {message}")]
+    Stage { index: usize, kind: String, message: String },
+    #[error("cannot start the worker threads: {0}")]
+    Threads(String),
+}
+
+/// What the executor needs besides the stages.
+pub struct Plan<'a> {
+    pub input: &'a InputConfig,
+    pub files: Vec<InputFile>,
+    /// Rejections found while listing the inputs (paths that do not exist).
+    pub listing_rejections: Vec<Rejection>,
+    pub batch_size: usize,
+    pub work_dir: Option<PathBuf>,
+    pub log_every: Duration,
+    pub show_progress: bool,
+}
+
+/// Per-stage counters gathered while applying; merged across workers in any order.
+#[derive(Clone, Debug, Default)]
+struct StageStats {
+    input: u64,
+    kept: u64,
+    dropped: BTreeMap<String, u64>,
+    errors: u64,
+    tally: Tally,
+    nanos: u128,
+}
+
+impl StageStats {
+    fn merge(&mut self, other: &StageStats) {
+        self.input += other.input;
+        self.kept += other.kept;
+        for (k, v) in &other.dropped {
+            *self.dropped.entry(k.clone()).or_insert(0) += v;
+        }
+        self.errors += other.errors;
+        self.tally.merge(&other.tally);
+        self.nanos += other.nanos;
+    }
+}
+
+/// One unit of work between the reader thread and the workers.
+enum Batch {
+    Documents(Vec<Document>),
+    /// Raw lines of the work file, deserialised on the workers.
+    Spilled { first_line: u64, lines: Vec<String> },
+    Rejections(Vec<Rejection>),
+}
+
+/// Where a pass reads from.
+#[derive(Clone)]
+enum Source {
+    Inputs,
+    WorkFile(PathBuf),
+}
+
+struct Executor<'a> {
+    plan: Plan<'a>,
+    stages: Vec<Box<dyn Stage>>,
+    stats: Vec<StageStats>,
+    observe_nanos: Vec<u128>,
+    decide_nanos: Vec<u128>,
+    input_infos: Vec<InputInfo>,
+    rejections: Vec<Rejection>,
+    passes: Vec<PassReport>,
+    documents: u64,
+    articles: u64,
+    duplicates: u64,
+    rejected_documents: u64,
+    progress: Progress,
+    /// The merged observer of the pass that just ended, waiting for its stage to decide.
+    pending_observation: Option<(usize, usize, Box<dyn Observer>)>,
+}
+
+/// The run's figures, for the summary line and the exit code.
+pub struct Outcome {
+    pub info: RunInfo,
+}
+
+/// Runs the whole pipeline. `info` carries the fields the caller knows (version, config).
+pub fn execute(
+    plan: Plan<'_>,
+    stages: Vec<Box<dyn Stage>>,
+    mut info: RunInfo,
+) -> Result<Outcome, RunError> {
+    let started = Instant::now();
+    let n = stages.len();
+    let progress = Progress::new(plan.show_progress, plan.log_every);
+    let mut ex = Executor {
+        rejections: plan.listing_rejections.clone(),
+        plan,
+        stages,
+        stats: vec![StageStats::default(); n],
+        observe_nanos: vec![0; n],
+        decide_nanos: vec![0; n],
+        input_infos: Vec::new(),
+        passes: Vec::new(),
+        documents: 0,
+        articles: 0,
+        duplicates: 0,
+        rejected_documents: 0,
+        progress,
+        pending_observation: None,
+    };
+
+    let work_dir = match &ex.plan.work_dir {
+        Some(dir) => tempfile::Builder::new().prefix(".newsmill-work-").tempdir_in(dir),
+        None => tempfile::Builder::new().prefix("newsmill-work-").tempdir(),
+    }
+    .map_err(|source| RunError::WorkDir {
+        path: ex.plan.work_dir.clone().unwrap_or_else(std::env::temp_dir),
+        source,
+    })?;
+
+    // Cut the stage list at observing stages: each cut point is where a pass ends.
+    let observers: Vec<usize> =
+        (0..n).filter(|&i| ex.stages[i].observation_rounds() > 0).collect();
+    let mut source = Source::Inputs;
+    let mut start = 0;
+    for (cut, &stage) in observers.iter().enumerate() {
+        let spill = work_dir.path().join(format!("pass-{cut}.jsonl.zst"));
+        ex.pass(&source, start..stage, Some((stage, 0)), Some(&spill), false)?;
+        ex.decide(stage, 0)?;
+        for round in 1..ex.stages[stage].observation_rounds() {
+            ex.pass(&Source::WorkFile(spill.clone()), stage..stage, Some((stage, round)), None, false)?;
+            ex.decide(stage, round)?;
+        }
+        if let Source::WorkFile(previous) = &source {
+            // The previous work file has been fully re-read; free the disk early.
+            let _ = std::fs::remove_file(previous);
+        }
+        source = Source::WorkFile(spill);
+        start = stage;
+    }
+    ex.pass(&source, start..n, None, None, true)?;
+    ex.progress.finish();
+
+    info.seconds = started.elapsed().as_secs_f64();
+    info.inputs = std::mem::take(&mut ex.input_infos);
+    info.rejections = std::mem::take(&mut ex.rejections);
+    info.documents = ex.documents;
+    info.articles = ex.articles;
+    info.duplicates = ex.duplicates;
+    info.rejected = ex.rejected_documents + info.rejections.len() as u64;
+    info.passes = std::mem::take(&mut ex.passes);
+    info.stages = ex
+        .stats
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StageReport {
+            index: i + 1,
+            kind: ex.stages[i].kind().to_string(),
+            input: s.input,
+            kept: s.kept,
+            dropped: s.dropped.clone(),
+            errors: s.errors,
+            counters: s.tally.0.clone(),
+            apply_seconds: s.nanos as f64 / 1e9,
+            observe_seconds: ex.observe_nanos[i] as f64 / 1e9,
+            decide_seconds: ex.decide_nanos[i] as f64 / 1e9,
+        })
+        .collect();
+
+    for (i, stage) in ex.stages.iter_mut().enumerate() {
+        if stage.is_sink() {
+            stage.finish(&info).map_err(|e| RunError::Stage {
+                index: i + 1,
+                kind: stage.kind().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    Ok(Outcome { info })
+}
+
+impl Executor<'_> {
+    /// One streaming pass: read from `source`, apply `stages`, optionally observe one stage and
+    /// spill. `last` marks the pass whose documents are final (counted for the summary).
+    fn pass(
+        &mut self,
+        source: &Source,
+        stages: std::ops::Range<usize>,
+        observe: Option<(usize, usize)>,
+        spill: Option<&Path>,
+        last: bool,
+    ) -> Result<(), RunError> {
+        let started = Instant::now();
+        let index = self.passes.len() + 1;
+        let label = match observe {
+            Some((s, r)) if stages.is_empty() => {
+                format!("pass {index}: stage {} ({}) round {}", s + 1, self.stages[s].kind(), r + 1)
+            }
+            _ => format!("pass {index}"),
+        };
+        tracing::info!(
+            pass = index,
+            reads = match source { Source::Inputs => "inputs", Source::WorkFile(_) => "work file" },
+            stages = ?stages.clone().map(|i| i + 1).collect::<Vec<_>>(),
+            observes = ?observe.map(|(s, r)| (s + 1, r + 1)),
+            "Starting a pass over the documents."
+        );
+        self.progress.start_pass(&label, if index == 1 { None } else { Some(self.documents) });
+
+        let (receiver, reader) = self.spawn_reader(source)?;
+        let mut observer: Option<Box<dyn Observer>> =
+            observe.map(|(s, round)| self.stages[s].new_observer(round));
+        let mut writer = match spill {
+            Some(path) => Some(SpillWriter::create(path)?),
+            None => None,
+        };
+        let mut documents = 0u64;
+        let mut read_wait = Duration::ZERO;
+        let mut spill_time = Duration::ZERO;
+        loop {
+            let waited = Instant::now();
+            let Ok(batch) = receiver.recv() else { break };
+            read_wait += waited.elapsed();
+            let mut docs = match batch {
+                Batch::Rejections(mut r) => {
+                    self.rejections.append(&mut r);
+                    continue;
+                }
+                Batch::Documents(docs) => docs,
+                Batch::Spilled { first_line, lines } => decode_spilled(source, first_line, lines)?,
+            };
+            documents += docs.len() as u64;
+            self.apply(&stages, &mut docs)?;
+            if let Some((s, _)) = observe {
+                let t = Instant::now();
+                let stage = self.stages[s].as_ref();
+                let batch_state = docs
+                    .par_iter()
+                    .filter(|d| d.status.is_live())
+                    .fold(
+                        || None::<Box<dyn Observer>>,
+                        |acc, d| {
+                            let mut o = acc.unwrap_or_else(|| stage.new_observer(observe.map_or(0, |o| o.1)));
+                            o.observe(d);
+                            Some(o)
+                        },
+                    )
+                    .reduce(|| None, |a, b| match (a, b) {
+                        (Some(mut a), Some(b)) => {
+                            a.merge(b);
+                            Some(a)
+                        }
+                        (a, None) => a,
+                        (None, b) => b,
+                    });
+                if let (Some(total), Some(part)) = (observer.as_mut(), batch_state) {
+                    total.merge(part);
+                }
+                self.observe_nanos[s] += t.elapsed().as_nanos();
+            }
+            if last {
+                self.count_final(&docs);
+            }
+            if let Some(w) = writer.as_mut() {
+                let t = Instant::now();
+                w.write_batch(&docs)?;
+                spill_time += t.elapsed();
+            }
+            self.progress.advance(docs.len() as u64);
+        }
+        let reader_result = reader.join().map_err(|_| RunError::Threads("the reader thread panicked".into()))?;
+        if let ReaderEnd::Inputs(infos, docs_read) = reader_result? {
+            self.input_infos = infos;
+            self.documents = docs_read;
+        }
+        if let Some(w) = writer {
+            let t = Instant::now();
+            w.finish()?;
+            spill_time += t.elapsed();
+        }
+        if let (Some((s, round)), Some(state)) = (observe, observer) {
+            self.pending_observation = Some((s, round, state));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(
+            pass = index,
+            documents,
+            seconds = format!("{seconds:.2}"),
+            "Finished a pass over the documents."
+        );
+        self.passes.push(PassReport {
+            index,
+            reads: match source {
+                Source::Inputs => "inputs".into(),
+                Source::WorkFile(_) => "work file".into(),
+            },
+            applies: stages.map(|i| i + 1).collect(),
+            observes: observe.map(|(s, r)| (s + 1, r + 1)),
+            documents,
+            seconds,
+            read_seconds: read_wait.as_secs_f64(),
+            spill_seconds: spill_time.as_secs_f64(),
+        });
+        Ok(())
+    }
+
+    /// Applies a slice of stages to one batch: maps on all cores, sinks in input order.
+    fn apply(&mut self, range: &std::ops::Range<usize>, docs: &mut [Document]) -> Result<(), RunError> {
+        let mut i = range.start;
+        while i < range.end {
+            if self.stages[i].is_sink() {
+                let stage = &mut self.stages[i];
+                let t = Instant::now();
+                for doc in docs.iter() {
+                    stage.write(doc).map_err(|e| RunError::Stage {
+                        index: i + 1,
+                        kind: stage.kind().to_string(),
+                        message: e.to_string(),
+                    })?;
+                }
+                let stats = &mut self.stats[i];
+                stats.input += docs.len() as u64;
+                stats.kept += docs.iter().filter(|d| d.status.is_live()).count() as u64;
+                stats.nanos += t.elapsed().as_nanos();
+                i += 1;
+                continue;
+            }
+            // A run of map stages, applied to each document in turn on the workers.
+            let mut j = i;
+            while j < range.end && !self.stages[j].is_sink() {
+                j += 1;
+            }
+            let maps = &self.stages[i..j];
+            let first = i;
+            let stats = docs
+                .par_iter_mut()
+                .fold(
+                    || vec![StageStats::default(); maps.len()],
+                    |mut stats, doc| {
+                        for (k, stage) in maps.iter().enumerate() {
+                            if !doc.status.is_live() {
+                                break;
+                            }
+                            apply_one(stage.as_ref(), first + k, doc, &mut stats[k]);
+                        }
+                        stats
+                    },
+                )
+                .reduce(
+                    || vec![StageStats::default(); maps.len()],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(&b) {
+                            x.merge(y);
+                        }
+                        a
+                    },
+                );
+            for (k, s) in stats.iter().enumerate() {
+                self.stats[first + k].merge(s);
+            }
+            i = j;
+        }
+        Ok(())
+    }
+
+    fn decide(&mut self, stage: usize, round: usize) -> Result<(), RunError> {
+        let Some((s, r, state)) = self.pending_observation.take() else {
+            return Ok(());
+        };
+        debug_assert_eq!((s, r), (stage, round));
+        let t = Instant::now();
+        let kind = self.stages[s].kind().to_string();
+        let tally = self.stages[s].decide(r, state).map_err(|e| RunError::Stage {
+            index: s + 1,
+            kind: kind.clone(),
+            message: e.to_string(),
+        })?;
+        self.stats[s].tally.merge(&tally);
+        self.decide_nanos[s] += t.elapsed().as_nanos();
+        tracing::info!(stage = s + 1, kind = %kind, round = r + 1, seconds = format!("{:.2}", t.elapsed().as_secs_f64()), "A stage decided on what it observed.");
+        Ok(())
+    }
+
+    fn count_final(&mut self, docs: &[Document]) {
+        for doc in docs {
+            match &doc.status {
+                Status::Live => {
+                    self.articles += 1;
+                    if doc.links.iter().any(|l| l.kind == ClusterKind::Duplicate && l.representative != doc.id) {
+                        self.duplicates += 1;
+                    }
+                }
+                Status::Dropped { reason, .. } if reason == "duplicate" => self.duplicates += 1,
+                Status::Dropped { .. } | Status::Failed { .. } => self.rejected_documents += 1,
+            }
+        }
+    }
+
+    fn spawn_reader(&self, source: &Source) -> Result<(Receiver<Batch>, JoinHandle<Result<ReaderEnd, RunError>>), RunError> {
+        // Two batches in flight: the reader stays one ahead of the workers without piling up.
+        let (sender, receiver) = sync_channel::<Batch>(2);
+        let batch_size = self.plan.batch_size.max(1);
+        let handle = match source {
+            Source::Inputs => {
+                let files = self.plan.files.clone();
+                let input = self.plan.input.clone();
+                std::thread::Builder::new()
+                    .name("newsmill-reader".into())
+                    .spawn(move || {
+                        let mut infos = Vec::with_capacity(files.len());
+                        let mut seq = 0u64;
+                        let mut batch = Vec::with_capacity(batch_size);
+                        for file in &files {
+                            let mut info = InputInfo { path: file.display.clone(), bytes: file.bytes, documents: 0, rejected: 0 };
+                            let mut rejections = Vec::new();
+                            for record in newsmill_ingest::read_input(file, &input) {
+                                match record {
+                                    Record::Document(mut doc) => {
+                                        doc.seq = seq;
+                                        seq += 1;
+                                        info.documents += 1;
+                                        batch.push(doc);
+                                        if batch.len() >= batch_size {
+                                            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                                            if sender.send(Batch::Documents(full)).is_err() {
+                                                return Ok(ReaderEnd::Stopped);
+                                            }
+                                        }
+                                    }
+                                    Record::Rejected(r) => {
+                                        info.rejected += 1;
+                                        rejections.push(r);
+                                    }
+                                }
+                            }
+                            if !rejections.is_empty() && sender.send(Batch::Rejections(rejections)).is_err() {
+                                return Ok(ReaderEnd::Stopped);
+                            }
+                            infos.push(info);
+                        }
+                        if !batch.is_empty() && sender.send(Batch::Documents(batch)).is_err() {
+                            return Ok(ReaderEnd::Stopped);
+                        }
+                        Ok(ReaderEnd::Inputs(infos, seq))
+                    })
+            }
+            Source::WorkFile(path) => {
+                let path = path.clone();
+                std::thread::Builder::new()
+                    .name("newsmill-work-reader".into())
+                    .spawn(move || {
+                        let file = std::fs::File::open(&path).map_err(|source| RunError::WorkFile { action: "open", path: path.clone(), source })?;
+                        let decoder = zstd::stream::read::Decoder::new(file).map_err(|source| RunError::WorkFile { action: "read", path: path.clone(), source })?;
+                        let reader = BufReader::with_capacity(1 << 20, decoder);
+                        let mut lines = Vec::with_capacity(batch_size);
+                        let mut first_line = 1u64;
+                        let mut line_no = 0u64;
+                        for line in reader.lines() {
+                            let line = line.map_err(|source| RunError::WorkFile { action: "read", path: path.clone(), source })?;
+                            line_no += 1;
+                            lines.push(line);
+                            if lines.len() >= batch_size {
+                                let full = std::mem::replace(&mut lines, Vec::with_capacity(batch_size));
+                                if sender.send(Batch::Spilled { first_line, lines: full }).is_err() {
+                                    return Ok(ReaderEnd::Stopped);
+                                }
+                                first_line = line_no + 1;
+                            }
+                        }
+                        if !lines.is_empty() && sender.send(Batch::Spilled { first_line, lines }).is_err() {
+                            return Ok(ReaderEnd::Stopped);
+                        }
+                        Ok(ReaderEnd::WorkFile)
+                    })
+            }
+        }
+        .map_err(|e| RunError::Threads(e.to_string()))?;
+        Ok((receiver, handle))
+    }
+}
+
+/// How the reader thread ended.
+enum ReaderEnd {
+    /// Read all inputs: per-input figures and the number of documents.
+    Inputs(Vec<InputInfo>, u64),
+    WorkFile,
+    /// The workers stopped listening (an error elsewhere ended the pass).
+    Stopped,
+}
+
+fn apply_one(stage: &dyn Stage, index: usize, doc: &mut Document, stats: &mut StageStats) {
+    let t = Instant::now();
+    stats.input += 1;
+    // A stage bug on one strange document must not end a nightly run: the document is
+    // listed in `rejected` with the panic message and the run goes on.
+    let result = catch_unwind(AssertUnwindSafe(|| stage.apply(doc, &mut stats.tally)));
+    match result {
+        Ok(Ok(Verdict::Keep)) => stats.kept += 1,
+        Ok(Ok(Verdict::Drop(reason))) => {
+            *stats.dropped.entry(reason.clone()).or_insert(0) += 1;
+            doc.status = Status::Dropped { stage: stage_label(stage, index), reason };
+        }
+        Ok(Err(e)) => {
+            stats.errors += 1;
+            tracing::warn!(stage = index + 1, kind = stage.kind(), id = %doc.id, source = %doc.source, error = %e, "A stage failed on a document; it is listed in the rejected table.");
+            doc.status = Status::Failed { stage: stage_label(stage, index), error: e.to_string() };
+        }
+        Err(panic) => {
+            stats.errors += 1;
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(stage = index + 1, kind = stage.kind(), id = %doc.id, source = %doc.source, message = %message, "A stage panicked on a document; it is listed in the rejected table.");
+            doc.status = Status::Failed { stage: stage_label(stage, index), error: format!("internal error: {message}") };
+        }
+    }
+    stats.nanos += t.elapsed().as_nanos();
+}
+
+fn stage_label(stage: &dyn Stage, index: usize) -> String {
+    format!("{} (stage {})", stage.kind(), index + 1)
+}
+
+fn decode_spilled(source: &Source, first_line: u64, lines: Vec<String>) -> Result<Vec<Document>, RunError> {
+    lines
+        .par_iter()
+        .enumerate()
+        .map(|(k, line)| {
+            serde_json::from_str::<Document>(line).map_err(|e| RunError::WorkFileDamaged {
+                path: match source {
+                    Source::WorkFile(p) => p.clone(),
+                    Source::Inputs => PathBuf::new(),
+                },
+                line: first_line + k as u64,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The compressed work file between passes: one JSON document per line, zstd level 1.
+struct SpillWriter {
+    path: PathBuf,
+    encoder: zstd::stream::write::Encoder<'static, BufWriter<std::fs::File>>,
+}
+
+impl SpillWriter {
+    fn create(path: &Path) -> Result<Self, RunError> {
+        let file = std::fs::File::create(path)
+            .map_err(|source| RunError::WorkFile { action: "create", path: path.to_path_buf(), source })?;
+        let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 1)
+            .map_err(|source| RunError::WorkFile { action: "create", path: path.to_path_buf(), source })?;
+        Ok(SpillWriter { path: path.to_path_buf(), encoder })
+    }
+
+    fn write_batch(&mut self, docs: &[Document]) -> Result<(), RunError> {
+        let encoded: Vec<Vec<u8>> = docs
+            .par_iter()
+            .map(|d| serde_json::to_vec(d))
+            .collect::<Result<_, _>>()
+            .map_err(|e| RunError::WorkFile {
+                action: "encode a document for",
+                path: self.path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+        for line in encoded {
+            self.encoder
+                .write_all(&line)
+                .and_then(|_| self.encoder.write_all(b"\n"))
+                .map_err(|source| RunError::WorkFile { action: "write", path: self.path.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), RunError> {
+        let path = self.path;
+        self.encoder
+            .finish()
+            .and_then(|mut w| w.flush())
+            .map_err(|source| RunError::WorkFile { action: "write", path, source })
+    }
+}

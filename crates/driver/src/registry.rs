@@ -1,0 +1,133 @@
+//! The one explicit list of stage types. `newsmill stages`, `newsmill validate`, the README's
+//! config reference and the run itself all read it.
+
+use std::any::Any;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::DeValue;
+
+use newsmill_core::{BuildContext, Stage, StageDoc};
+
+use crate::config::{Locator, check_section, report_semantic};
+use crate::problem::Problem;
+
+/// Semantic checks a config struct makes on itself: (key, message, valid choices).
+pub type ProblemsFn<C> = fn(&C) -> Vec<(String, String, Vec<String>)>;
+/// Builds the running stage from its checked config.
+pub type BuildFn<C> = fn(C, &BuildContext) -> Result<Box<dyn Stage>, String>;
+
+/// Knows how to check and build one stage type.
+pub trait StageFactory: Send + Sync {
+    fn doc(&self) -> &'static StageDoc;
+    /// Checks a `[[stage]]` table; returns its typed config (boxed) or adds problems.
+    fn check(
+        &self,
+        at: &Locator,
+        section: &str,
+        table: &Spanned<DeValue<'_>>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Box<dyn Any + Send>>;
+    fn build(&self, config: Box<dyn Any + Send>, ctx: &BuildContext) -> Result<Box<dyn Stage>, String>;
+}
+
+/// A stage type whose config is the struct `C`.
+pub struct Typed<C> {
+    pub doc: &'static StageDoc,
+    pub problems: ProblemsFn<C>,
+    pub build: BuildFn<C>,
+}
+
+impl<C: DeserializeOwned + Send + 'static> StageFactory for Typed<C> {
+    fn doc(&self) -> &'static StageDoc {
+        self.doc
+    }
+
+    fn check(
+        &self,
+        at: &Locator,
+        section: &str,
+        table: &Spanned<DeValue<'_>>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Box<dyn Any + Send>> {
+        let config: C = check_section(at, section, table, self.doc.keys, &["type"], problems)?;
+        let before = problems.len();
+        report_semantic(at, section, table, (self.problems)(&config), problems);
+        (problems.len() == before).then(|| Box::new(config) as Box<dyn Any + Send>)
+    }
+
+    fn build(&self, config: Box<dyn Any + Send>, ctx: &BuildContext) -> Result<Box<dyn Stage>, String> {
+        let config = config
+            .downcast::<C>()
+            .map_err(|_| format!("internal error: wrong config type for stage `{}`", self.doc.kind))?;
+        (self.build)(*config, ctx)
+    }
+}
+
+/// The stage types a run can use, in the order `newsmill stages` lists them.
+pub struct Registry {
+    factories: Vec<Box<dyn StageFactory>>,
+}
+
+impl Registry {
+    /// The built-in stage types.
+    pub fn builtin() -> Self {
+        let factories: Vec<Box<dyn StageFactory>> = vec![
+            Box::new(Typed {
+                doc: &newsmill_clean::DOC,
+                problems: newsmill_clean::CleanConfig::problems,
+                build: |c, _| {
+                    newsmill_clean::CleanStage::new(c)
+                        .map(|s| Box::new(s) as Box<dyn Stage>)
+                        .map_err(|e| e.to_string())
+                },
+            }),
+            Box::new(Typed {
+                doc: &newsmill_dedupe::DOC,
+                problems: newsmill_dedupe::DedupeConfig::problems,
+                build: |c, _| {
+                    newsmill_dedupe::DedupeStage::new(c)
+                        .map(|s| Box::new(s) as Box<dyn Stage>)
+                        .map_err(|e| e.to_string())
+                },
+            }),
+            Box::new(Typed {
+                doc: &newsmill_extract::DOC,
+                problems: newsmill_extract::ExtractConfig::problems,
+                build: |c, _| {
+                    newsmill_extract::ExtractStage::new(c)
+                        .map(|s| Box::new(s) as Box<dyn Stage>)
+                        .map_err(|e| e.to_string())
+                },
+            }),
+            Box::new(Typed {
+                doc: &newsmill_export::DOC,
+                problems: newsmill_export::ExportConfig::problems,
+                build: |c, ctx| {
+                    newsmill_export::ExportStage::new(c, ctx)
+                        .map(|s| Box::new(s) as Box<dyn Stage>)
+                        .map_err(|e| e.to_string())
+                },
+            }),
+        ];
+        Registry { factories }
+    }
+
+    /// Adds a stage type (for binaries built on the driver library with their own stages).
+    pub fn register(&mut self, factory: Box<dyn StageFactory>) {
+        self.factories.retain(|f| f.doc().kind != factory.doc().kind);
+        self.factories.push(factory);
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&dyn StageFactory> {
+        self.factories.iter().find(|f| f.doc().kind == kind).map(|f| f.as_ref())
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.factories.iter().map(|f| f.doc().kind)
+    }
+
+    pub fn docs(&self) -> impl Iterator<Item = &'static StageDoc> + '_ {
+        self.factories.iter().map(|f| f.doc())
+    }
+}

@@ -1,0 +1,381 @@
+//! The tables newsmill writes and what every column means. The CSV headers and the README's
+//! table reference are both taken from [`TABLES`], so they cannot disagree.
+
+/// One column of a table.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnDoc {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+/// One table: its name (the CSV file is `<name>.csv`), what a row is, and its columns in order.
+#[derive(Clone, Copy, Debug)]
+pub struct TableDoc {
+    pub name: &'static str,
+    pub row: &'static str,
+    pub columns: &'static [ColumnDoc],
+}
+
+/// A table, in the order tables are written and listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Articles,
+    Entities,
+    Mentions,
+    Quotes,
+    Dates,
+    Quantities,
+    Clusters,
+    Removed,
+    Rejected,
+}
+
+impl Table {
+    pub const ALL: [Table; 9] = [
+        Table::Articles,
+        Table::Entities,
+        Table::Mentions,
+        Table::Quotes,
+        Table::Dates,
+        Table::Quantities,
+        Table::Clusters,
+        Table::Removed,
+        Table::Rejected,
+    ];
+
+    pub fn doc(self) -> &'static TableDoc {
+        &TABLES[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.doc().name
+    }
+
+    pub fn file_name(self) -> String {
+        format!("{}.csv", self.name())
+    }
+}
+
+const fn col(name: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc { name, doc }
+}
+
+/// Every table, in [`Table::ALL`] order.
+pub const TABLES: &[TableDoc] = &[
+    TableDoc {
+        name: "articles",
+        row: "article that survived the pipeline (live documents, including duplicates kept by `action = \"mark\"`)",
+        columns: &[
+            col(
+                "id",
+                "Stable document id: the record's id field or the path relative to the input root.",
+            ),
+            col("source", "Input file the document came from."),
+            col(
+                "position",
+                "Where in the source (\"line 12\", \"row 3\"); empty when the file is one document.",
+            ),
+            col("url", "Canonical URL, when the input had one."),
+            col("site", "Site or domain."),
+            col("title", "Headline."),
+            col("byline", "Byline as printed."),
+            col("authors", "Author names, joined with \"; \"."),
+            col("outlet", "Outlet named in the byline or the input."),
+            col(
+                "published",
+                "Publication time as given (ISO 8601 when the input had one).",
+            ),
+            col("dateline", "Dateline place (\"JERUSALEM\")."),
+            col("dateline_agency", "Agency in the dateline (\"JTA\")."),
+            col("language", "ISO 639-1 language code, when known."),
+            col("words", "Number of whitespace-separated words in the text."),
+            col("encoding", "Encoding the bytes were decoded from."),
+            col(
+                "replaced_bytes",
+                "Byte sequences that could not be decoded and became U+FFFD.",
+            ),
+            col(
+                "duplicate_of",
+                "Id of the kept copy when this article is a non-representative duplicate.",
+            ),
+            col(
+                "cluster",
+                "Duplicate cluster id (\"dup:\" and the representative's id), empty when unique.",
+            ),
+            col(
+                "similarity",
+                "Jaccard similarity with the duplicate cluster's representative, 4 decimals.",
+            ),
+            col(
+                "story",
+                "Story cluster ids (articles sharing passages), joined with \"; \".",
+            ),
+            col("credits", "Photo credits, joined with \"; \"."),
+            col(
+                "contributors",
+                "People credited with contributing, joined with \"; \".",
+            ),
+            col(
+                "text",
+                "Cleaned article text; the offsets of every other table index it by character. Left out when `text = false`.",
+            ),
+        ],
+    },
+    TableDoc {
+        name: "entities",
+        row: "entity per article (all mentions of one name grouped)",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col("type", "PER, ORG, LOC or MISC."),
+            col("name", "Fullest form used in the article."),
+            col("canonical", "Canonical name across the run."),
+            col(
+                "titles",
+                "Titles and roles attached to the name, joined with \"; \".",
+            ),
+            col("mentions", "Number of mentions in the article."),
+            col(
+                "first_start",
+                "Character offset of the first mention in the text.",
+            ),
+        ],
+    },
+    TableDoc {
+        name: "mentions",
+        row: "mention of an entity",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col("type", "PER, ORG, LOC or MISC."),
+            col("text", "The words as they appear in the text."),
+            col("canonical", "Canonical name of the entity mentioned."),
+            col("title", "Title printed with this mention."),
+            col("start", "Character offset where the mention starts."),
+            col("end", "Character offset just past the mention."),
+        ],
+    },
+    TableDoc {
+        name: "quotes",
+        row: "direct quotation",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col(
+                "quote",
+                "The quoted words, without the outer quotation marks.",
+            ),
+            col(
+                "speaker",
+                "Canonical name of the speaker; empty when unattributed.",
+            ),
+            col("speaker_title", "Title or role of the speaker."),
+            col(
+                "speaker_mention",
+                "Words in the text that name the speaker (\"Ryabkov\", \"he\").",
+            ),
+            col(
+                "cue",
+                "Reporting verb or phrase (\"said\", \"according to\").",
+            ),
+            col(
+                "start",
+                "Character offset of the quote including its marks.",
+            ),
+            col("end", "Character offset just past the closing mark."),
+        ],
+    },
+    TableDoc {
+        name: "dates",
+        row: "date mentioned in an article",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col("text", "The date as written."),
+            col(
+                "value",
+                "ISO 8601 value at its resolution (\"2018\", \"2018-05\", \"2018-05-09\").",
+            ),
+            col("resolution", "year, month or day."),
+            col(
+                "relative",
+                "true when resolving it needed the publication date (\"on Friday\").",
+            ),
+            col("start", "Character offset where the date starts."),
+            col("end", "Character offset just past the date."),
+        ],
+    },
+    TableDoc {
+        name: "quantities",
+        row: "amount mentioned in an article",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col("text", "The amount as written."),
+            col(
+                "number",
+                "The number (up to 6 decimals, trailing zeros trimmed).",
+            ),
+            col("unit", "Normalised unit (\"mile\", \"USD\", \"percent\")."),
+            col(
+                "kind",
+                "Kind of amount (\"distance\", \"money\", \"count\").",
+            ),
+            col(
+                "normalized",
+                "Value in the kind's base unit, when there is one.",
+            ),
+            col("normalized_unit", "The base unit (\"km\")."),
+            col(
+                "qualifier",
+                "Hedge printed before the number (\"some\", \"more than\").",
+            ),
+            col("start", "Character offset where the amount starts."),
+            col("end", "Character offset just past the amount."),
+        ],
+    },
+    TableDoc {
+        name: "clusters",
+        row: "membership of an article in a duplicate or story cluster, including dropped duplicates",
+        columns: &[
+            col(
+                "cluster",
+                "Cluster id: the representative's id prefixed by the kind (\"dup:\", \"story:\").",
+            ),
+            col("kind", "duplicate or story."),
+            col("article_id", "Id of the member article."),
+            col(
+                "representative",
+                "Id of the cluster's representative (the kept copy).",
+            ),
+            col(
+                "is_representative",
+                "true for the representative's own row.",
+            ),
+            col(
+                "similarity",
+                "Jaccard similarity of shingle sets with the representative, 4 decimals.",
+            ),
+            col(
+                "containment",
+                "Share of this article's shingles found in the representative, 4 decimals.",
+            ),
+            col(
+                "shared_shingles",
+                "Number of shingles shared with the representative.",
+            ),
+            col("passage", "Longest passage shared with the representative."),
+        ],
+    },
+    TableDoc {
+        name: "removed",
+        row: "line removed from an article by cleaning",
+        columns: &[
+            col("article_id", "Id of the article."),
+            col(
+                "line",
+                "1-based line number in the text as it came to the stage that removed it.",
+            ),
+            col(
+                "rule",
+                "Rule that removed it (\"phrase:paywall-counter\", \"repeat-in-article\").",
+            ),
+            col(
+                "kept_as",
+                "Where its information went when kept as metadata (\"credit\", \"contributor\").",
+            ),
+            col("text", "The removed line."),
+        ],
+    },
+    TableDoc {
+        name: "rejected",
+        row: "input, or document, that did not become an article: input rejections first, then failed and dropped documents in input order",
+        columns: &[
+            col("source", "Input file."),
+            col(
+                "position",
+                "Where in it (\"line 12\", \"byte 4096\"); empty for the whole file.",
+            ),
+            col(
+                "reason",
+                "Short machine-readable reason (\"malformed-json\", \"stage-error\", \"dropped\").",
+            ),
+            col(
+                "detail",
+                "Explanation; for documents \"<stage>: <error or drop reason>\".",
+            ),
+        ],
+    },
+];
+
+/// The README's table reference, rendered from [`TABLES`].
+pub fn tables_markdown() -> String {
+    let mut out = String::new();
+    for table in TABLES {
+        out.push_str(&format!(
+            "### {}\n\nOne row per {}.\n\n",
+            table.name, table.row
+        ));
+        out.push_str("| column | meaning |\n|---|---|\n");
+        for column in table.columns {
+            out.push_str(&format!(
+                "| `{}` | {} |\n",
+                column.name,
+                column.doc.replace('|', "\\|")
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_matches_docs() {
+        assert_eq!(Table::ALL.len(), TABLES.len());
+        for (i, table) in Table::ALL.iter().enumerate() {
+            assert_eq!(*table as usize, i);
+        }
+        let names: Vec<_> = TABLES.iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            [
+                "articles",
+                "entities",
+                "mentions",
+                "quotes",
+                "dates",
+                "quantities",
+                "clusters",
+                "removed",
+                "rejected"
+            ]
+        );
+    }
+
+    const START: &str = "<!-- tables:start -->\n";
+    const END: &str = "<!-- tables:end -->";
+
+    /// Run with `NEWSMILL_UPDATE_README=1` to rewrite the section after changing [`TABLES`].
+    #[test]
+    fn readme_table_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md is readable");
+        let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+            panic!("README.md lacks the {START:?} … {END:?} markers");
+        };
+        let current = &readme[start + START.len()..end];
+        let generated = tables_markdown();
+        if current == generated {
+            return;
+        }
+        if std::env::var_os("NEWSMILL_UPDATE_README").is_some() {
+            let updated = format!(
+                "{}{generated}{}",
+                &readme[..start + START.len()],
+                &readme[end..]
+            );
+            std::fs::write(path, updated).expect("README.md is writable");
+            return;
+        }
+        panic!("README.md's table reference is stale; rerun with NEWSMILL_UPDATE_README=1");
+    }
+}

@@ -1,0 +1,286 @@
+//! Saved HTML pages: main content by Readability, metadata from the page's head.
+
+use std::collections::HashMap;
+
+use dom_query::{Document as Dom, NodeRef};
+use newsmill_core::Document;
+
+use crate::config::InputConfig;
+use crate::decode::{declared_html_charset, decode_document};
+use crate::discover::InputFile;
+use crate::error::ReadError;
+use crate::read_whole;
+
+pub fn read_html(file: &InputFile, cfg: &InputConfig) -> Result<Document, ReadError> {
+    let bytes = read_whole(file, cfg.max_record_bytes)?;
+    let declared = declared_html_charset(&bytes);
+    let (html, decoding) = decode_document(&file.display, &bytes, cfg.forced_encoding(), declared)?;
+    let page = parse_page(&html);
+    if page.text.trim().is_empty() {
+        return Err(ReadError::NoContent {
+            path: file.display.clone(),
+        });
+    }
+    let mut doc = Document {
+        id: file.relative.clone(),
+        source: file.display.clone(),
+        url: page.url,
+        site: page
+            .site
+            .clone()
+            .or_else(|| file.site_dir().map(str::to_string)),
+        title: page.title,
+        published: page.published,
+        text: page.text,
+        decoding,
+        ..Document::default()
+    };
+    doc.meta.authors = page
+        .author
+        .as_deref()
+        .map(split_authors)
+        .unwrap_or_default();
+    doc.meta.byline = page.author;
+    doc.meta.outlet = page.site;
+    doc.meta.language = page.language;
+    Ok(doc)
+}
+
+/// What newsmill takes from one page.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    pub url: Option<String>,
+    pub site: Option<String>,
+    pub language: Option<String>,
+    /// Paragraphs separated by blank lines.
+    pub text: String,
+}
+
+pub fn parse_page(html: &str) -> Page {
+    let dom = Dom::from(html);
+    // Read the head first: Readability rewrites the tree while it looks for the content.
+    let metas = meta_values(&dom);
+    let meta = |keys: &[&str]| keys.iter().find_map(|k| metas.get(*k).cloned());
+    let attr = |selector: &str, name: &str| {
+        dom.select(selector).iter().find_map(|s| {
+            s.attr(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+    };
+    let url = attr("link[rel=canonical]", "href").or_else(|| meta(&["og:url", "twitter:url"]));
+    let author = meta(&[
+        "author",
+        "article:author",
+        "dc.creator",
+        "dcterms.creator",
+        "parsely-author",
+        "sailthru.author",
+    ])
+    .filter(|a| !looks_like_url(a))
+    .or_else(|| text_of(&dom, "[rel=author]"));
+    let published = meta(&[
+        "article:published_time",
+        "og:published_time",
+        "og:article:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "dcterms.date",
+        "sailthru.date",
+        "parsely-pub-date",
+    ])
+    .or_else(|| attr("time[datetime]", "datetime"));
+    let site = meta(&["og:site_name", "application-name"]);
+    let language = attr("html[lang]", "lang")
+        .and_then(|l| l.split(['-', '_']).next().map(str::to_ascii_lowercase))
+        .filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_alphabetic()));
+    let head_title = meta(&["og:title", "twitter:title"]).or_else(|| text_of(&dom, "title"));
+
+    let config = dom_smoothie::Config {
+        max_elements_to_parse: 200_000,
+        ..Default::default()
+    };
+    let (title, byline, ld_published, ld_url, text) =
+        match dom_smoothie::Readability::with_document(dom, None, Some(config))
+            .and_then(|mut r| r.parse())
+        {
+            Ok(article) => (
+                Some(article.title).filter(|t| !t.trim().is_empty()),
+                article.byline,
+                article.published_time,
+                article.url,
+                blocks_text(&Dom::from(article.content.to_string())),
+            ),
+            Err(e) => {
+                tracing::debug!(error = %e, "Readability found no main content; using the whole body.");
+                (None, None, None, None, blocks_text(&Dom::from(html)))
+            }
+        };
+    Page {
+        title: title.or(head_title).map(|t| collapse_spaces(&t)),
+        author: author
+            .or(byline.filter(|b| !b.trim().is_empty()))
+            .map(|a| collapse_spaces(&a)),
+        published: published.or(ld_published),
+        url: url.or(ld_url),
+        site,
+        language,
+        text,
+    }
+}
+
+/// Meta tag values by lower-cased name, property or itemprop; the first tag wins.
+fn meta_values(dom: &Dom) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    for node in dom.select("meta").nodes() {
+        let Some(content) = node.attr("content") else {
+            continue;
+        };
+        let content = content.trim();
+        if content.is_empty() {
+            continue;
+        }
+        for key in ["name", "property", "itemprop"] {
+            if let Some(k) = node.attr(key) {
+                values
+                    .entry(k.trim().to_ascii_lowercase())
+                    .or_insert_with(|| content.to_string());
+            }
+        }
+    }
+    values
+}
+
+fn text_of(dom: &Dom, selector: &str) -> Option<String> {
+    dom.select(selector).iter().find_map(|s| {
+        let t = collapse_spaces(&s.text());
+        (!t.is_empty()).then_some(t)
+    })
+}
+
+fn looks_like_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://") || s.starts_with('/')
+}
+
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// "Jane Roe and John Doe, Reuters" style author strings split into names.
+fn split_authors(author: &str) -> Vec<String> {
+    author
+        .split([',', ';', '|'])
+        .flat_map(|part| part.split(" and "))
+        .map(|name| {
+            name.trim()
+                .trim_start_matches("By ")
+                .trim_start_matches("by ")
+                .trim()
+        })
+        .filter(|name| !name.is_empty() && !looks_like_url(name))
+        .map(str::to_string)
+        .collect()
+}
+
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "form", "button",
+    "iframe", "head",
+];
+
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "hr",
+    "address",
+    "body",
+];
+
+/// The visible text as paragraphs: one per block element, whitespace inside collapsed,
+/// `<br>` kept as a line break, paragraphs separated by a blank line.
+pub fn blocks_text(dom: &Dom) -> String {
+    enum Step<'a> {
+        Enter(NodeRef<'a>),
+        Leave,
+    }
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, paragraphs: &mut Vec<String>| {
+        let lines: Vec<String> = current
+            .split('\n')
+            .map(collapse_spaces)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !lines.is_empty() {
+            paragraphs.push(lines.join("\n"));
+        }
+        current.clear();
+    };
+    // An explicit stack: deeply nested pages must not overflow the call stack.
+    let mut stack = vec![Step::Enter(dom.root())];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Leave => {
+                flush(&mut current, &mut paragraphs);
+                continue;
+            }
+            Step::Enter(node) => node,
+        };
+        if node.is_text() {
+            current.push_str(&node.text());
+            continue;
+        }
+        let name = node
+            .node_name()
+            .map(|n| n.to_ascii_lowercase())
+            .unwrap_or_default();
+        if node.is_element() && SKIPPED.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "br" {
+            current.push('\n');
+            continue;
+        }
+        let block = BLOCKS.contains(&name.as_str());
+        if block {
+            flush(&mut current, &mut paragraphs);
+            stack.push(Step::Leave);
+        }
+        for child in node.children().into_iter().rev() {
+            stack.push(Step::Enter(child));
+        }
+    }
+    flush(&mut current, &mut paragraphs);
+    paragraphs.join("\n\n")
+}

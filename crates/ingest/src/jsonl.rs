@@ -1,0 +1,287 @@
+//! JSON Lines (plain, gzip, zstd), streamed one bounded line at a time.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek};
+
+use encoding_rs::Encoding;
+use newsmill_core::{Decoding, Document};
+use serde_json::{Map, Value};
+
+use crate::Record;
+use crate::config::{FieldNames, InputConfig};
+use crate::decode::{decode_counting, utf8_lossy_counting};
+use crate::discover::InputFile;
+use crate::error::ReadError;
+use crate::fields::RecordFields;
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens a JSON Lines file; compression is recognised by its magic bytes, not its name.
+pub fn open(file: &InputFile, cfg: &InputConfig) -> Result<JsonLines, ReadError> {
+    let io_error = |source| ReadError::Io {
+        path: file.display.clone(),
+        position: String::new(),
+        source,
+    };
+    let mut handle = File::open(&file.path).map_err(io_error)?;
+    let mut magic = [0u8; 4];
+    let mut seen = 0;
+    while seen < magic.len() {
+        match handle.read(&mut magic[seen..]) {
+            Ok(0) => break,
+            Ok(n) => seen += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    handle.rewind().map_err(io_error)?;
+    let magic = &magic[..seen];
+    let (stream, codec): (Box<dyn Read + Send>, Option<&'static str>) =
+        if magic.starts_with(GZIP_MAGIC) {
+            (
+                Box::new(flate2::read::MultiGzDecoder::new(handle)),
+                Some("gzip"),
+            )
+        } else if magic.starts_with(ZSTD_MAGIC) {
+            let decoder = zstd::stream::read::Decoder::new(handle).map_err(io_error)?;
+            (Box::new(decoder), Some("zstd"))
+        } else {
+            (Box::new(handle), None)
+        };
+    Ok(JsonLines {
+        reader: BufReader::with_capacity(64 * 1024, stream),
+        codec,
+        file: file.clone(),
+        fields: cfg.fields.clone(),
+        forced: cfg.forced_encoding(),
+        limit: usize::try_from(cfg.max_record_bytes).unwrap_or(usize::MAX),
+        line_no: 0,
+        buf: Vec::new(),
+        done: false,
+        records: 0,
+    })
+}
+
+pub struct JsonLines {
+    reader: BufReader<Box<dyn Read + Send>>,
+    codec: Option<&'static str>,
+    file: InputFile,
+    fields: FieldNames,
+    forced: Option<&'static Encoding>,
+    limit: usize,
+    line_no: u64,
+    buf: Vec<u8>,
+    done: bool,
+    records: u64,
+}
+
+enum Line {
+    Eof,
+    /// The line is in `buf`.
+    Data,
+    /// The line was longer than the limit and was skipped; its full length.
+    TooLong(u64),
+}
+
+impl JsonLines {
+    /// Reads the next line into `buf`, never holding more than `limit` bytes of it.
+    fn next_line(&mut self) -> std::io::Result<Line> {
+        self.buf.clear();
+        let mut skipped: Option<u64> = None;
+        let mut any = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok(match (skipped, any) {
+                    (Some(len), _) => Line::TooLong(len),
+                    (None, true) => Line::Data,
+                    (None, false) => Line::Eof,
+                });
+            }
+            any = true;
+            let (chunk, consumed, ends) = match memchr::memchr(b'\n', available) {
+                Some(i) => (&available[..i], i + 1, true),
+                None => (available, available.len(), false),
+            };
+            match skipped.as_mut() {
+                Some(len) => *len += chunk.len() as u64,
+                None if self.buf.len() + chunk.len() > self.limit => {
+                    skipped = Some((self.buf.len() + chunk.len()) as u64);
+                    self.buf = Vec::new();
+                }
+                None => self.buf.extend_from_slice(chunk),
+            }
+            self.reader.consume(consumed);
+            if ends {
+                return Ok(match skipped {
+                    Some(len) => Line::TooLong(len),
+                    None => Line::Data,
+                });
+            }
+        }
+    }
+
+    fn line_position(&self) -> String {
+        format!("line {}", self.line_no)
+    }
+
+    fn stream_error(&self, source: std::io::Error) -> ReadError {
+        let path = self.file.display.clone();
+        let position = self.line_position();
+        match self.codec {
+            Some(codec) if is_truncation(&source) => ReadError::Truncated {
+                path,
+                position,
+                codec,
+                source,
+            },
+            Some(codec) => ReadError::Corrupt {
+                path,
+                position,
+                codec,
+                source,
+            },
+            None => ReadError::Io {
+                path,
+                position,
+                source,
+            },
+        }
+    }
+
+    fn parse(&self) -> Result<Option<Document>, ReadError> {
+        let (mut line, replaced) = match self.forced {
+            Some(enc) => decode_counting(enc, &self.buf),
+            None => utf8_lossy_counting(&self.buf),
+        };
+        if self.line_no == 1 && line.starts_with('\u{feff}') {
+            line.drain(..'\u{feff}'.len_utf8());
+        }
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        let malformed = |message: String| ReadError::MalformedJson {
+            path: self.file.display.clone(),
+            position: self.line_position(),
+            message,
+        };
+        let value: Value = serde_json::from_str(&line).map_err(|e| malformed(e.to_string()))?;
+        let Value::Object(map) = value else {
+            return Err(malformed(format!(
+                "the line is {}, not an object",
+                kind_of(&value)
+            )));
+        };
+        if replaced > 0 {
+            tracing::warn!(path = %self.file.display, line = self.line_no, replaced, "Replaced undecodable bytes with U+FFFD.");
+        }
+        let record = JsonRecord(&map);
+        let decoding = Decoding {
+            encoding: self.forced.unwrap_or(encoding_rs::UTF_8).name().to_string(),
+            how: if self.forced.is_some() {
+                "config"
+            } else {
+                "utf-8"
+            }
+            .to_string(),
+            replaced,
+        };
+        record
+            .to_document(
+                &self.fields,
+                &self.file,
+                &self.line_position(),
+                &format!("#{}", self.line_no),
+                decoding,
+            )
+            .map(Some)
+    }
+}
+
+fn is_truncation(e: &std::io::Error) -> bool {
+    // flate2 reports a cut-off stream as UnexpectedEof; zstd as "incomplete frame" or similar.
+    e.kind() == std::io::ErrorKind::UnexpectedEof
+        || e.to_string().to_ascii_lowercase().contains("incomplete")
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Iterator for JsonLines {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        while !self.done {
+            self.line_no += 1;
+            match self.next_line() {
+                Ok(Line::Eof) => self.done = true,
+                Ok(Line::TooLong(size)) => {
+                    return Some(Record::Rejected(
+                        ReadError::TooLarge {
+                            path: self.file.display.clone(),
+                            position: self.line_position(),
+                            size: size.to_string(),
+                            limit: self.limit as u64,
+                        }
+                        .into(),
+                    ));
+                }
+                Ok(Line::Data) => match self.parse() {
+                    Ok(None) => {}
+                    Ok(Some(doc)) => {
+                        self.records += 1;
+                        return Some(Record::Document(doc));
+                    }
+                    Err(e) => return Some(Record::Rejected(e.into())),
+                },
+                Err(source) => {
+                    self.done = true;
+                    let error = self.stream_error(source);
+                    tracing::warn!(path = %self.file.display, line = self.line_no, kept = self.records, "Stopped reading a damaged JSON Lines stream.");
+                    return Some(Record::Rejected(error.into()));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A JSON object seen through the configured field names.
+struct JsonRecord<'a>(&'a Map<String, Value>);
+
+impl RecordFields for JsonRecord<'_> {
+    fn field(&self, name: &str) -> Option<Result<String, String>> {
+        let value = match self.0.get(name) {
+            Some(v) => v,
+            // "meta.url" finds {"meta": {"url": ...}} when no key is literally "meta.url".
+            None if name.contains('.') => {
+                let mut v = self.0.get(name.split('.').next()?)?;
+                for part in name.split('.').skip(1) {
+                    v = v.as_object()?.get(part)?;
+                }
+                v
+            }
+            None => return None,
+        };
+        match value {
+            Value::Null => None,
+            Value::String(s) => Some(Ok(s.clone())),
+            Value::Number(n) => Some(Ok(n.to_string())),
+            Value::Bool(b) => Some(Ok(b.to_string())),
+            other => Some(Err(format!("is {}, not a string", kind_of(other)))),
+        }
+    }
+}
