@@ -20,18 +20,27 @@ fn bad_inputs_are_decoded_or_rejected_and_the_run_goes_on() {
     // A good article, so the run has something to keep.
     write(&inputs, "good.txt", seed.as_bytes());
     // Invalid UTF-8 in the middle of an otherwise readable article.
-    let mut broken = b"Broken bytes in Moscow\n\nThe ministry said \xff\xfe the talks went well.\n".to_vec();
+    let mut broken =
+        b"Broken bytes in Moscow\n\nThe ministry said \xff\xfe the talks went well.\n".to_vec();
     broken.extend_from_slice(seed.as_bytes());
     write(&inputs, "invalid-utf8.txt", &broken);
     // Windows-1252: curly quotes and an accented letter.
     let cp1252 = b"Caf\xe9 diplomacy in Tehran\n\n\x93We are working together,\x94 the envoy said of the caf\xe9 meeting in the capital, where officials talked for hours about the border.\n";
     write(&inputs, "cp1252.txt", cp1252);
     write(&inputs, "empty.txt", b"");
-    write(&inputs, "binary.txt", &[0u8, 1, 2, 3, 0, 159, 146, 150, 0, 0, 7, 8].repeat(200));
+    write(
+        &inputs,
+        "binary.txt",
+        &[0u8, 1, 2, 3, 0, 159, 146, 150, 0, 0, 7, 8].repeat(200),
+    );
     // JSON Lines: a good record, a malformed line, another good record.
     let good = serde_json::json!({"id": "j1", "title": "Talks in Jerusalem", "text": seed});
     let good2 = serde_json::json!({"id": "j2", "title": "Talks again", "text": "Officials met again on Monday in Jerusalem to discuss the border."});
-    write(&inputs, "records.jsonl", format!("{good}\n{{\"id\": \"broken\", \"text\": \n{good2}\n").as_bytes());
+    write(
+        &inputs,
+        "records.jsonl",
+        format!("{good}\n{{\"id\": \"broken\", \"text\": \n{good2}\n").as_bytes(),
+    );
     // A gzip file cut in the middle.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     for i in 0..200 {
@@ -50,13 +59,28 @@ fn bad_inputs_are_decoded_or_rejected_and_the_run_goes_on() {
     let out_dir = work.path().join("out");
     let out = newsmill(
         work.path(),
-        &["run", "--config", &root().join("pipeline.toml").to_string_lossy(), "--out", &out_dir.to_string_lossy(), "inputs"],
+        &[
+            "run",
+            "--config",
+            &root().join("pipeline.toml").to_string_lossy(),
+            "--out",
+            &out_dir.to_string_lossy(),
+            "inputs",
+        ],
     );
-    assert_eq!(out.status.code(), Some(1), "some inputs were rejected: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "some inputs were rejected: {}",
+        stderr(&out)
+    );
 
     let rejected = table(&out_dir, "rejected");
     let reason_for = |file: &str| -> Vec<&Row> {
-        rejected.iter().filter(|r| r["source"].ends_with(file)).collect()
+        rejected
+            .iter()
+            .filter(|r| r["source"].ends_with(file))
+            .collect()
     };
     assert_eq!(reason_for("empty.txt")[0]["reason"], "empty");
     assert_eq!(reason_for("binary.txt")[0]["reason"], "binary");
@@ -73,7 +97,10 @@ fn bad_inputs_are_decoded_or_rejected_and_the_run_goes_on() {
 
     let articles = table(&out_dir, "articles");
     let by_source = |file: &str| -> Vec<&Row> {
-        articles.iter().filter(|a| a["source"].ends_with(file)).collect()
+        articles
+            .iter()
+            .filter(|a| a["source"].ends_with(file))
+            .collect()
     };
     assert_eq!(by_source("good.txt").len(), 1);
     let broken = by_source("invalid-utf8.txt");
@@ -83,10 +110,21 @@ fn bad_inputs_are_decoded_or_rejected_and_the_run_goes_on() {
     assert_eq!(cp.len(), 1);
     assert_eq!(cp[0]["encoding"].to_lowercase(), "windows-1252");
     assert!(cp[0]["title"].contains("Café"), "{:?}", cp[0]["title"]);
-    assert!(cp[0]["text"].contains("“We are working together,”"), "{:?}", cp[0]["text"]);
-    assert_eq!(by_source("records.jsonl").len(), 2, "both good JSON lines kept");
+    assert!(
+        cp[0]["text"].contains("“We are working together,”"),
+        "{:?}",
+        cp[0]["text"]
+    );
+    assert_eq!(
+        by_source("records.jsonl").len(),
+        2,
+        "both good JSON lines kept"
+    );
     let gz_kept = by_source("cut.jsonl.gz").len();
-    assert!(gz_kept > 0 && gz_kept < 200, "records before the cut kept: {gz_kept}");
+    assert!(
+        gz_kept > 0 && gz_kept < 200,
+        "records before the cut kept: {gz_kept}"
+    );
 }
 
 #[test]

@@ -57,7 +57,12 @@ fn every_problem_is_reported_at_once() {
         "[input]\nformatt = \"auto\"\n\n[[stage]]\ntype = \"clean\"\n\n[[stage]]\ntype = \"dedupe\"\nbands = \"many\"\nshingle = 3\n\n[[stage]]\ntype = \"nope\"\n",
     );
     assert_eq!(code, Some(2));
-    for needle in ["pipeline.toml:2:1:", "pipeline.toml:9:9:", "pipeline.toml:10:1:", "pipeline.toml:13:8:"] {
+    for needle in [
+        "pipeline.toml:2:1:",
+        "pipeline.toml:9:9:",
+        "pipeline.toml:10:1:",
+        "pipeline.toml:13:8:",
+    ] {
         assert!(err.contains(needle), "{needle} missing from {err}");
     }
     assert!(err.contains("4 problems"), "{err}");
@@ -66,7 +71,11 @@ fn every_problem_is_reported_at_once() {
 #[test]
 fn run_refuses_a_bad_config_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pipeline.toml"), "[[stage]]\ntype = \"clean\"\nfoo = 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        "[[stage]]\ntype = \"clean\"\nfoo = 1\n",
+    )
+    .unwrap();
     let out = newsmill(dir.path(), &["run"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pipeline.toml:3:1:"));

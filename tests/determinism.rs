@@ -39,7 +39,12 @@ fn small_batches_and_near_duplicates_are_deterministic_too() {
         for variant in 0..8 {
             let kept: Vec<&str> = match variant {
                 0 => paragraphs.clone(),
-                1..=4 => paragraphs.iter().enumerate().filter(|(i, _)| *i != variant + 1).map(|(_, p)| *p).collect(),
+                1..=4 => paragraphs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != variant + 1)
+                    .map(|(_, p)| *p)
+                    .collect(),
                 _ => paragraphs[..paragraphs.len() * (variant + 2) / 10].to_vec(),
             };
             std::fs::write(inputs.join(format!("doc{n:03}.txt")), kept.join("\n\n")).unwrap();
@@ -54,13 +59,28 @@ fn small_batches_and_near_duplicates_are_deterministic_too() {
     let mut dirs = Vec::new();
     for threads in ["1", "4"] {
         let out = work.path().join(format!("out{threads}"));
-        let o = newsmill(work.path(), &["run", "--threads", threads, "--out", &out.to_string_lossy()]);
+        let o = newsmill(
+            work.path(),
+            &["run", "--threads", threads, "--out", &out.to_string_lossy()],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         dirs.push(out);
     }
     let clusters = table(&dirs[0], "clusters");
-    assert!(clusters.iter().any(|r| r["kind"] == "duplicate" && r["is_representative"] == "false"), "copies found");
-    for name in ["articles.csv", "clusters.csv", "removed.csv", "quotes.csv", "entities.csv", "articles.jsonl"] {
+    assert!(
+        clusters
+            .iter()
+            .any(|r| r["kind"] == "duplicate" && r["is_representative"] == "false"),
+        "copies found"
+    );
+    for name in [
+        "articles.csv",
+        "clusters.csv",
+        "removed.csv",
+        "quotes.csv",
+        "entities.csv",
+        "articles.jsonl",
+    ] {
         let x = std::fs::read(dirs[0].join(name)).unwrap();
         let y = std::fs::read(dirs[1].join(name)).unwrap();
         assert!(x == y, "{name} differs between 1 and 4 threads");

@@ -35,21 +35,33 @@ pub fn table(dir: &Path, name: &str) -> Vec<Row> {
         .records()
         .map(|r| {
             let r = r.expect("a well-formed CSV row");
-            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
 
 /// The rows of `rows` whose column `key` equals `value`.
 pub fn rows_where<'a>(rows: &'a [Row], key: &str, value: &str) -> Vec<&'a Row> {
-    rows.iter().filter(|r| r.get(key).map(String::as_str) == Some(value)).collect()
+    rows.iter()
+        .filter(|r| r.get(key).map(String::as_str) == Some(value))
+        .collect()
 }
 
 /// Runs the default pipeline on the samples into a fresh directory and returns it.
 pub fn run_samples(extra: &[&str]) -> (tempfile::TempDir, Output) {
     let out = tempfile::tempdir().expect("a temp dir");
     let out_arg = out.path().to_string_lossy().into_owned();
-    let mut args = vec!["run", "--config", "pipeline.toml", "--out", out_arg.as_str()];
+    let mut args = vec![
+        "run",
+        "--config",
+        "pipeline.toml",
+        "--out",
+        out_arg.as_str(),
+    ];
     args.extend_from_slice(extra);
     let output = newsmill(&root(), &args);
     (out, output)

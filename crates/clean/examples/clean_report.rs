@@ -23,7 +23,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn sentences(text: &str) -> usize {
-    text.split(['.', '!', '?']).filter(|s| s.split_whitespace().count() >= 3).count()
+    text.split(['.', '!', '?'])
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .count()
 }
 
 fn main() {
@@ -32,7 +34,12 @@ fn main() {
         eprintln!("usage: clean_report DIR [--show N]");
         std::process::exit(2);
     };
-    let show: usize = args.iter().position(|a| a == "--show").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(20);
+    let show: usize = args
+        .iter()
+        .position(|a| a == "--show")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
     let mut paths = Vec::new();
     if let Err(e) = collect(Path::new(dir), &mut paths) {
         eprintln!("cannot read {dir}: {e}");
@@ -41,11 +48,20 @@ fn main() {
     paths.sort();
     let mut docs: Vec<Document> = paths
         .iter()
-        .filter_map(|p| std::fs::read(p).ok().map(|b| (p, String::from_utf8_lossy(&b).into_owned())))
+        .filter_map(|p| {
+            std::fs::read(p)
+                .ok()
+                .map(|b| (p, String::from_utf8_lossy(&b).into_owned()))
+        })
         .map(|(p, s)| {
             let trimmed = s.trim_start();
             let (title, text) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
-            Document { id: p.display().to_string(), title: Some(title.trim().into()), text: text.into(), ..Document::default() }
+            Document {
+                id: p.display().to_string(),
+                title: Some(title.trim().into()),
+                text: text.into(),
+                ..Document::default()
+            }
         })
         .collect();
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
@@ -65,8 +81,15 @@ fn main() {
         .sum();
     let lines_in = tally.0.get("lines-in").copied().unwrap_or(0);
     let lines_kept = tally.0.get("lines-kept").copied().unwrap_or(0);
-    println!("documents: {}  bytes: {bytes}  seconds: {seconds:.3}  MB/s: {:.1}", docs.len(), bytes as f64 / 1e6 / seconds);
-    println!("lines in: {lines_in}  kept: {lines_kept}  ({:.3}% kept)", 100.0 * lines_kept as f64 / lines_in.max(1) as f64);
+    println!(
+        "documents: {}  bytes: {bytes}  seconds: {seconds:.3}  MB/s: {:.1}",
+        docs.len(),
+        bytes as f64 / 1e6 / seconds
+    );
+    println!(
+        "lines in: {lines_in}  kept: {lines_kept}  ({:.3}% kept)",
+        100.0 * lines_kept as f64 / lines_in.max(1) as f64
+    );
     println!(
         "sentences in: {sentences_in}  removed: {sentences_removed}  ({:.3}% kept)",
         100.0 - 100.0 * sentences_removed as f64 / sentences_in.max(1) as f64
@@ -78,7 +101,13 @@ fn main() {
     for doc in &docs {
         for r in &doc.removed {
             if shown < show {
-                println!("{} | line {} | {} | {}", doc.id, r.line, r.rule, r.text.chars().take(140).collect::<String>());
+                println!(
+                    "{} | line {} | {} | {}",
+                    doc.id,
+                    r.line,
+                    r.rule,
+                    r.text.chars().take(140).collect::<String>()
+                );
                 shown += 1;
             }
         }

@@ -1,6 +1,6 @@
 //! The per-document work of the clean stage, step by step.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use newsmill_core::{Document, RemovedLine, Tally};
 
@@ -58,17 +58,24 @@ impl Cleaner {
         if self.on("tail-block") {
             let marks: Vec<Mark> = slots.iter().map(|s| s.mark).collect();
             for i in tail::sandwiched(&marks) {
-                if let Some(slot) = slots.get_mut(i) {
-                    if slot.removal.is_none() {
-                        slot.removal = Some(Removal { rule: "tail-block", kept_as: None });
-                    }
+                if let Some(slot) = slots.get_mut(i)
+                    && slot.removal.is_none()
+                {
+                    slot.removal = Some(Removal {
+                        rule: "tail-block",
+                        kept_as: None,
+                    });
                 }
             }
         }
         if self.on("repeat-in-article") {
             self.drop_repeats(&mut slots, title.as_deref());
         }
-        let credit_cuts = if self.on("credit") { self.move_credits(&mut slots, doc) } else { Vec::new() };
+        let credit_cuts = if self.on("credit") {
+            self.move_credits(&mut slots, doc)
+        } else {
+            Vec::new()
+        };
 
         let mut removed: Vec<RemovedLine> = credit_cuts;
         let mut text = String::with_capacity(doc.text.len());
@@ -87,7 +94,11 @@ impl Cleaner {
                 }
                 None => {
                     if !text.is_empty() {
-                        text.push_str(if paragraph_break || slot.line.blank_before { "\n\n" } else { "\n" });
+                        text.push_str(if paragraph_break || slot.line.blank_before {
+                            "\n\n"
+                        } else {
+                            "\n"
+                        });
                     }
                     paragraph_break = false;
                     text.push_str(&slot.line.text);
@@ -120,24 +131,43 @@ impl Cleaner {
         lines
             .into_iter()
             .zip(prose_after)
-            .map(|(line, prose_follows)| match self.rules.classify(&line.text, title, prose_follows) {
-                Some(hit) => Slot {
-                    line,
-                    removal: Some(Removal { rule: hit.rule, kept_as: None }),
-                    mark: if hit.closing { Mark::Closing } else { Mark::Inline },
-                },
-                None => Slot { line, removal: None, mark: Mark::Other },
+            .map(|(line, prose_follows)| {
+                match self.rules.classify(&line.text, title, prose_follows) {
+                    Some(hit) => Slot {
+                        line,
+                        removal: Some(Removal {
+                            rule: hit.rule,
+                            kept_as: None,
+                        }),
+                        mark: if hit.closing {
+                            Mark::Closing
+                        } else {
+                            Mark::Inline
+                        },
+                    },
+                    None => Slot {
+                        line,
+                        removal: None,
+                        mark: Mark::Other,
+                    },
+                }
             })
             .collect()
     }
 
     fn move_byline_and_contributors(&self, slots: &mut [Slot], doc: &mut Document) {
         if self.on("byline") && doc.meta.byline.is_none() {
-            let near_top = slots.iter_mut().filter(|s| s.removal.is_none()).take(self.cfg.byline_lines);
+            let near_top = slots
+                .iter_mut()
+                .filter(|s| s.removal.is_none())
+                .take(self.cfg.byline_lines);
             for slot in near_top {
                 if meta::is_byline(&slot.line.text) {
                     doc.meta.byline = Some(slot.line.text.clone());
-                    slot.removal = Some(Removal { rule: "byline", kept_as: Some("byline") });
+                    slot.removal = Some(Removal {
+                        rule: "byline",
+                        kept_as: Some("byline"),
+                    });
                     slot.mark = Mark::Inline;
                     break;
                 }
@@ -151,7 +181,10 @@ impl Cleaner {
                             doc.meta.contributors.push(name);
                         }
                     }
-                    slot.removal = Some(Removal { rule: "contributor", kept_as: Some("contributor") });
+                    slot.removal = Some(Removal {
+                        rule: "contributor",
+                        kept_as: Some("contributor"),
+                    });
                     slot.mark = Mark::Inline;
                 }
             }
@@ -172,7 +205,12 @@ impl Cleaner {
             None if self.on("title-slug") && is_title_slug(&title) => "title-slug",
             None => return Some(title),
         };
-        doc.removed.push(RemovedLine { line: 0, text: title, rule: rule.to_string(), kept_as: None });
+        doc.removed.push(RemovedLine {
+            line: 0,
+            text: title,
+            rule: rule.to_string(),
+            kept_as: None,
+        });
         tally.add(&format!("removed:{rule}"), 1);
         // A paragraph of prose is no headline: better no title than a wrong one.
         let next = slots
@@ -180,7 +218,10 @@ impl Cleaner {
             .find(|s| s.removal.is_none())
             .filter(|s| word_count(&s.line.text) <= 30);
         let promoted = next.map(|slot| {
-            slot.removal = Some(Removal { rule: "title", kept_as: Some("title") });
+            slot.removal = Some(Removal {
+                rule: "title",
+                kept_as: Some("title"),
+            });
             slot.line.text.clone()
         });
         tracing::debug!(doc = %doc.id, rule, title = ?promoted, "Replaced a boilerplate title by the first line of the text.");
@@ -188,29 +229,59 @@ impl Cleaner {
         promoted
     }
 
-    /// Drops exact repeats of earlier lines. A line of `repeat_min_words` words or more is a
-    /// sentence, and printing it twice is a scraping artefact (captions, pull quotes); shorter
-    /// lines repeat legitimately in lists and fixtures ("Winners meet in final match"), so they
-    /// only go when they repeat the line right before them.
+    /// Drops exact repeats within the article. A line of `repeat_min_words` words or more is
+    /// a sentence, and printing it twice is a scraping artefact (captions, pull quotes); of its
+    /// copies the first one followed by prose stays, so a heading listed first in a table of
+    /// contents keeps its place above its section. Shorter lines repeat legitimately in lists
+    /// ("Winners meet in final match"), so they only go when they repeat the line right before.
     fn drop_repeats(&self, slots: &mut [Slot], title: Option<&str>) {
+        let max_words = self.rules.max_words();
+        let live: Vec<usize> = (0..slots.len())
+            .filter(|&i| slots[i].removal.is_none())
+            .collect();
+        let keys: Vec<String> = live
+            .iter()
+            .map(|&i| comparison_key(&slots[i].line.text))
+            .collect();
         let title_key = title.map(comparison_key);
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut previous: Option<String> = None;
-        for (position, slot) in slots.iter_mut().filter(|s| s.removal.is_none()).enumerate() {
-            let key = comparison_key(&slot.line.text);
-            let words = word_count(&key);
+        let mut drop = vec![false; live.len()];
+        let mut copies: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (n, key) in keys.iter().enumerate() {
+            let words = word_count(key);
             // Scrapers often print the headline again as the first line of the text.
             let repeats_title =
-                position < 3 && !key.is_empty() && title_key.as_deref() == Some(key.as_str());
-            let repeats_anywhere = words >= self.cfg.repeat_min_words && seen.contains(&key);
+                n < 3 && !key.is_empty() && title_key.as_deref() == Some(key.as_str());
             let repeats_previous =
-                words >= ADJACENT_REPEAT_MIN_WORDS && previous.as_deref() == Some(key.as_str());
-            if repeats_title || repeats_anywhere || repeats_previous {
-                slot.removal = Some(Removal { rule: "repeat-in-article", kept_as: None });
-                continue;
+                words >= ADJACENT_REPEAT_MIN_WORDS && n > 0 && keys.get(n - 1) == Some(key);
+            if repeats_title || repeats_previous {
+                drop[n] = true;
+            } else if words >= self.cfg.repeat_min_words {
+                copies.entry(key.as_str()).or_default().push(n);
             }
-            seen.insert(key.clone());
-            previous = Some(key);
+        }
+        let followed_by_prose = |n: usize| {
+            keys[n + 1..]
+                .iter()
+                .find(|k| **k != keys[n])
+                .is_some_and(|k| word_count(k) > max_words)
+        };
+        for group in copies.values().filter(|g| g.len() > 1) {
+            let keeper = group
+                .iter()
+                .copied()
+                .find(|&n| followed_by_prose(n))
+                .unwrap_or(group[0]);
+            for &n in group.iter().filter(|&&n| n != keeper) {
+                drop[n] = true;
+            }
+        }
+        for (n, &i) in live.iter().enumerate() {
+            if drop[n] {
+                slots[i].removal = Some(Removal {
+                    rule: "repeat-in-article",
+                    kept_as: None,
+                });
+            }
         }
     }
 
@@ -227,7 +298,10 @@ impl Cleaner {
             if let Some(cut) = meta::cut_credit(&slot.line.text) {
                 add(&mut doc.meta.credits, cut.credit);
                 if cut.rest.is_empty() {
-                    slot.removal = Some(Removal { rule: "credit", kept_as: Some("credit") });
+                    slot.removal = Some(Removal {
+                        rule: "credit",
+                        kept_as: Some("credit"),
+                    });
                 } else {
                     cuts.push(RemovedLine {
                         line: slot.line.no,
@@ -249,7 +323,11 @@ impl Cleaner {
 fn comparison_key(line: &str) -> String {
     let mut key = String::with_capacity(line.len());
     for word in line.split_whitespace() {
-        let word: String = word.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        let word: String = word
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
         if word.is_empty() {
             continue;
         }

@@ -108,7 +108,13 @@ impl CleanStage {
             &cfg.extra_phrases,
             cfg.max_rule_words,
         )?;
-        Ok(CleanStage { cleaner: clean::Cleaner { cfg, rules, disabled } })
+        Ok(CleanStage {
+            cleaner: clean::Cleaner {
+                cfg,
+                rules,
+                disabled,
+            },
+        })
     }
 
     pub fn config(&self) -> &CleanConfig {

@@ -19,7 +19,10 @@ fn is_name_token(token: &str) -> bool {
     if token.is_empty() || NAME_JOINERS.contains(&token.to_lowercase().as_str()) {
         return true;
     }
-    token.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric() || c == '@')
+    token
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_numeric() || c == '@')
 }
 
 /// "By Batya Jerenberg, World Israel News", "BY JANE DOE", "Jane Doe | Reuters".
@@ -29,17 +32,24 @@ pub fn is_byline(line: &str) -> bool {
         return false;
     }
     // A sentence ending in a full stop is prose, unless the stop ends an initial ("Jr.").
-    if line.ends_with('.') && !line.rsplit(' ').next().is_some_and(|w| w.chars().count() <= 3) {
+    if line.ends_with('.')
+        && line
+            .rsplit(' ')
+            .next()
+            .is_none_or(|w| w.chars().count() > 3)
+    {
         return false;
     }
     let mut tokens = line.split_whitespace();
-    if let Some(first) = tokens.next() {
-        if matches!(first, "By" | "BY" | "by") {
-            let rest: Vec<&str> = tokens.collect();
-            return !rest.is_empty()
-                && rest.first().is_some_and(|t| t.chars().next().is_some_and(char::is_uppercase))
-                && rest.iter().all(|t| is_name_token(t));
-        }
+    if let Some(first) = tokens.next()
+        && matches!(first, "By" | "BY" | "by")
+    {
+        let rest: Vec<&str> = tokens.collect();
+        return !rest.is_empty()
+            && rest
+                .first()
+                .is_some_and(|t| t.chars().next().is_some_and(char::is_uppercase))
+            && rest.iter().all(|t| is_name_token(t));
     }
     // "NAME | Outlet": a name of two to four words, a bar, an outlet of one to five words.
     if let Some((name, outlet)) = line.split_once(" | ") {
@@ -48,7 +58,10 @@ pub fn is_byline(line: &str) -> bool {
         return (2..=4).contains(&name_words)
             && (1..=5).contains(&outlet_words)
             && !outlet.contains(" | ")
-            && name.split_whitespace().chain(outlet.split_whitespace()).all(is_name_token);
+            && name
+                .split_whitespace()
+                .chain(outlet.split_whitespace())
+                .all(is_name_token);
     }
     false
 }
@@ -81,7 +94,12 @@ pub fn contributors(line: &str) -> Option<Vec<String>> {
     } else if let Some(c) = REPORTING_BY.captures(line) {
         // "Reporting by A and B; Editing by C": only the reporters contributed.
         let names = c.name("names")?.as_str();
-        names.split(';').next().unwrap_or(names).trim_end_matches('.').to_string()
+        names
+            .split(';')
+            .next()
+            .unwrap_or(names)
+            .trim_end_matches('.')
+            .to_string()
     } else {
         return None;
     };
@@ -116,8 +134,10 @@ static LABELLED_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid credit pattern")
 });
 static AGENCY_PHOTO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<rest>.*?)(?P<cut>\((?P<credit>[A-Z][\w.]*\s+Photos?\s*/\s*[^()]{2,60})\))\s*$")
-        .expect("valid agency photo pattern")
+    Regex::new(
+        r"^(?P<rest>.*?)(?P<cut>\((?P<credit>[A-Z][\w.]*\s+Photos?\s*/\s*[^()]{2,60})\))\s*$",
+    )
+    .expect("valid agency photo pattern")
 });
 static PARENTHESISED_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[.!?”\x22]\s+\((?P<credit>[^()]{2,60})\)\s*$").expect("valid source pattern")
@@ -142,12 +162,20 @@ pub fn cut_credit(line: &str) -> Option<CreditCut> {
     if word_count(line) > 80 {
         return None;
     }
+    // Cheap tests first: every credit form has a colon or ends in a parenthesis.
+    if !line.contains(':') && !line.ends_with(')') {
+        return None;
+    }
     for pattern in [&*AGENCY_PHOTO, &*LABELLED_CREDIT] {
         if let Some(c) = pattern.captures(line) {
             let (rest, cut, credit) = (c.name("rest")?, c.name("cut")?, c.name("credit")?);
             let credit = credit.as_str().trim().trim_end_matches('.').trim();
             if plausible_credit(credit) && caption_ends(rest.as_str()) {
-                let rest = rest.as_str().trim_end().trim_end_matches(['|', '-', '–', '—']).trim_end();
+                let rest = rest
+                    .as_str()
+                    .trim_end()
+                    .trim_end_matches(['|', '-', '–', '—'])
+                    .trim_end();
                 return Some(CreditCut {
                     rest: rest.to_string(),
                     cut: cut.as_str().trim().to_string(),
@@ -164,6 +192,9 @@ pub fn parenthesised_source(line: &str) -> Option<String> {
     if word_count(line) > 60 {
         return None;
     }
+    if !line.ends_with(')') {
+        return None;
+    }
     let c = PARENTHESISED_SOURCE.captures(line)?;
     let credit = c.name("credit")?.as_str().trim();
     (plausible_credit(credit) && !credit.contains(['.', ','])).then(|| credit.to_string())
@@ -178,28 +209,39 @@ mod tests {
         assert!(is_byline("By Batya Jerenberg, World Israel News"));
         assert!(is_byline("BY JANE DOE"));
         assert!(is_byline("Jane Doe | Reuters"));
-        assert!(!is_byline("By the end of the year the talks had collapsed."));
+        assert!(!is_byline(
+            "By the end of the year the talks had collapsed."
+        ));
         assert!(!is_byline("By Tuesday, the talks had collapsed"));
         assert!(!is_byline("Russia | Syria"));
     }
 
     #[test]
     fn contributor_notes() {
-        assert_eq!(contributors("Tovah Lazaoff contributed to this report."), Some(vec!["Tovah Lazaoff".into()]));
         assert_eq!(
-            contributors("Associated Press writers Jane Doe in Moscow and John Roe contributed to this report."),
+            contributors("Tovah Lazaoff contributed to this report."),
+            Some(vec!["Tovah Lazaoff".into()])
+        );
+        assert_eq!(
+            contributors(
+                "Associated Press writers Jane Doe in Moscow and John Roe contributed to this report."
+            ),
             Some(vec!["Jane Doe".into(), "John Roe".into()])
         );
         assert_eq!(
             contributors("Reporting by Jane Doe and John Roe; Editing by Ann Poe"),
             Some(vec!["Jane Doe".into(), "John Roe".into()])
         );
-        assert_eq!(contributors("Many people contributed to this report's findings, officials said."), None);
+        assert_eq!(
+            contributors("Many people contributed to this report's findings, officials said."),
+            None
+        );
     }
 
     #[test]
     fn credits() {
-        let cut = cut_credit("Leaders in Moscow, on May 9, 2018. Credit: Amos Ben Gershom/GPO.").unwrap();
+        let cut =
+            cut_credit("Leaders in Moscow, on May 9, 2018. Credit: Amos Ben Gershom/GPO.").unwrap();
         assert_eq!(cut.rest, "Leaders in Moscow, on May 9, 2018.");
         assert_eq!(cut.credit, "Amos Ben Gershom/GPO");
         assert_eq!(cut.cut, "Credit: Amos Ben Gershom/GPO.");
@@ -208,9 +250,14 @@ mod tests {
         assert_eq!(cut_credit("Photo: Reuters").unwrap().rest, "");
         assert_eq!(cut_credit("He was given credit: for nothing at all"), None);
         assert_eq!(
-            parenthesised_source("Putin say Islamic State can be defeated, November 11, 2017. (Reuters)"),
+            parenthesised_source(
+                "Putin say Islamic State can be defeated, November 11, 2017. (Reuters)"
+            ),
             Some("Reuters".into())
         );
-        assert_eq!(parenthesised_source("They met the guard (IRGC) on Friday."), None);
+        assert_eq!(
+            parenthesised_source("They met the guard (IRGC) on Friday."),
+            None
+        );
     }
 }

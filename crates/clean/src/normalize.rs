@@ -33,7 +33,11 @@ pub fn split_lines(text: &str, quotes: QuoteStyle) -> Vec<Line> {
             blank_before = !lines.is_empty();
             continue;
         }
-        lines.push(Line { no: index + 1, text: cleaned, blank_before });
+        lines.push(Line {
+            no: index + 1,
+            text: cleaned,
+            blank_before,
+        });
         blank_before = false;
     }
     lines
@@ -89,13 +93,19 @@ fn raw_lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn is_line_break(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 /// Characters that print nothing and only get in the way of matching: zero-width space, BOM,
 /// soft hyphen, word joiner. Zero-width (non-)joiners stay: scripts and emoji need them.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{FEFF}' | '\u{00AD}' | '\u{2060}' | '\u{180E}')
+    matches!(
+        c,
+        '\u{200B}' | '\u{FEFF}' | '\u{00AD}' | '\u{2060}' | '\u{180E}'
+    )
 }
 
 /// Whether a quote at this position opens: at the start, or after a space, an opening
@@ -104,8 +114,7 @@ fn opens_here(prev: Option<char>) -> bool {
     match prev {
         None => true,
         Some(p) => {
-            p.is_whitespace()
-                || matches!(p, '(' | '[' | '{' | '—' | '–' | '-' | '/' | '“' | '‘')
+            p.is_whitespace() || matches!(p, '(' | '[' | '{' | '—' | '–' | '-' | '/' | '“' | '‘')
         }
     }
 }
@@ -186,7 +195,9 @@ fn curl_straight_quotes(line: &str) -> String {
 fn straighten_quotes(line: &str) -> String {
     line.chars()
         .map(|c| match c {
-            '“' | '”' | '„' | '‟' | '″' | '«' | '»' | '〝' | '〞' | '〟' | '＂' => '"',
+            '“' | '”' | '„' | '‟' | '″' | '«' | '»' | '〝' | '〞' | '〟' | '＂' => {
+                '"'
+            }
             '‘' | '’' | '‚' | '‛' | '‹' | '›' => '\'',
             other => other,
         })
@@ -199,7 +210,10 @@ mod tests {
 
     #[test]
     fn whitespace_and_controls_are_normalised() {
-        let lines = split_lines("\u{a0} An\u{a0}official\t said\u{7}.\r\n\r\n\n\nNext\u{200B} line  ", QuoteStyle::Tidy);
+        let lines = split_lines(
+            "\u{a0} An\u{a0}official\t said\u{7}.\r\n\r\n\n\nNext\u{200B} line  ",
+            QuoteStyle::Tidy,
+        );
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].text, "An official said.");
         assert_eq!(lines[0].no, 1);
@@ -216,14 +230,29 @@ mod tests {
 
     #[test]
     fn tidy_keeps_sides_of_odd_quotes() {
-        assert_eq!(normalize_line("„Ja“ und « oui » und ‹non›", QuoteStyle::Tidy), "“Ja“ und “oui” und ‘non’");
-        assert_eq!(normalize_line("a 5″ screen and ″quoted″", QuoteStyle::Tidy), "a 5″ screen and “quoted”");
-        assert_eq!(normalize_line("“Israel’s security”", QuoteStyle::Tidy), "“Israel’s security”");
+        assert_eq!(
+            normalize_line("„Ja“ und « oui » und ‹non›", QuoteStyle::Tidy),
+            "“Ja“ und “oui” und ‘non’"
+        );
+        assert_eq!(
+            normalize_line("a 5″ screen and ″quoted″", QuoteStyle::Tidy),
+            "a 5″ screen and “quoted”"
+        );
+        assert_eq!(
+            normalize_line("“Israel’s security”", QuoteStyle::Tidy),
+            "“Israel’s security”"
+        );
     }
 
     #[test]
     fn curly_and_straight_styles() {
-        assert_eq!(normalize_line("He said \"it's 'fine'\" (\"ok\")", QuoteStyle::Curly), "He said “it’s ‘fine’” (“ok”)");
-        assert_eq!(normalize_line("“It’s” «x»", QuoteStyle::Straight), "\"It's\" \"x\"");
+        assert_eq!(
+            normalize_line("He said \"it's 'fine'\" (\"ok\")", QuoteStyle::Curly),
+            "He said “it’s ‘fine’” (“ok”)"
+        );
+        assert_eq!(
+            normalize_line("“It’s” «x»", QuoteStyle::Straight),
+            "\"It's\" \"x\""
+        );
     }
 }

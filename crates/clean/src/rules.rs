@@ -25,6 +25,8 @@ pub struct PhraseRule {
 }
 
 const APOS: &str = "['’]";
+const MIN_HTML_TAGS: usize = 5;
+const MAX_WORDS_BESIDE_TAGS: usize = 10;
 
 /// The phrase rules, in the order they are tried (the first match names the removal).
 pub const PHRASE_RULES: &[PhraseRule] = &[
@@ -188,9 +190,17 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         tail_only: false,
         patterns: &[
             r"^(?:read more|read (?:the )?full (?:story|article)|more on this (?:story|topic)|see also|also read|read also|you (?:may|might) also (?:like|be interested in)|recommended(?: for you| stories| articles| reading)?|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories|editor(?:APOS)?s(?:APOS)? picks|continue reading|related (?:articles|stories|content|coverage|news|posts|links|reading))\s*[:.…»>›]*$",
+            r"^more (?:stories|news|articles|videos) (?:from|on|about|like this)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:link-line",
+        purpose: "a link to another story standing on its own line: \"Read more: <headline>\", \"Related: <headline>\", \"Click here to ...\"",
+        closing: false,
+        tail_only: false,
+        patterns: &[
             r"^(?:read more|see also|also read|read also|related|recommended|watch|listen)\s*:",
             r"^click here\b",
-            r"^more (?:stories|news|articles|videos) (?:from|on|about|like this)\b",
         ],
     },
     PhraseRule {
@@ -206,14 +216,38 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
 
 /// Rules that are not phrase rules but can be switched off by name all the same.
 pub const STRUCTURAL_RULES: &[(&str, &str)] = &[
-    ("phrase:user", "the phrases given in `extra_phrases`, on short lines"),
-    ("html-tags", "lines listing several literal HTML tags (\"You may use these HTML tags and attributes: <a href> <b> ...\"), at any length"),
-    ("title-slug", "a title that is a lowercase desk or CMS label of at most three words (\"update desk\"): it is replaced by the first line of the text"),
-    ("byline", "a byline near the top (\"By NAME, Outlet\", \"NAME | Outlet\"): moved to meta.byline"),
-    ("contributor", "\"X contributed to this report.\" and \"Additional reporting by X\" lines: names moved to meta.contributors"),
-    ("tail-block", "non-boilerplate lines sandwiched in the trailing block that starts at a closing boilerplate line (paywall, appeal, comment form) and in which boilerplate lines outnumber the others at least two to one"),
-    ("repeat-in-article", "an exact repeat (ignoring case and punctuation) of an earlier line of at least `repeat_min_words` words, of the line just before (4+ words), or of the title near the top"),
-    ("credit", "photo credits at the end of a caption (\"Credit: NAME/AGENCY.\", \"Photo: ...\", \"(AP Photo/NAME)\"): cut off into meta.credits"),
+    (
+        "phrase:user",
+        "the phrases given in `extra_phrases`, on short lines",
+    ),
+    (
+        "html-tags",
+        "lines that are mostly a list of literal HTML tags (five or more tags, at most ten other words: \"You may use these HTML tags and attributes: <a href> <b> ...\"), at any length",
+    ),
+    (
+        "title-slug",
+        "a title that is a lowercase desk or CMS label of at most three words (\"update desk\"): it is replaced by the first line of the text",
+    ),
+    (
+        "byline",
+        "a byline near the top (\"By NAME, Outlet\", \"NAME | Outlet\"): moved to meta.byline",
+    ),
+    (
+        "contributor",
+        "\"X contributed to this report.\" and \"Additional reporting by X\" lines: names moved to meta.contributors",
+    ),
+    (
+        "tail-block",
+        "non-boilerplate lines sandwiched in the trailing block that starts at a closing boilerplate line (paywall, appeal, comment form) and in which boilerplate lines outnumber the others at least two to one",
+    ),
+    (
+        "repeat-in-article",
+        "an exact repeat (ignoring case and punctuation) of an earlier line of at least `repeat_min_words` words, of the line just before (4+ words), or of the title near the top",
+    ),
+    (
+        "credit",
+        "photo credits at the end of a caption (\"Credit: NAME/AGENCY.\", \"Photo: ...\", \"(AP Photo/NAME)\"): cut off into meta.credits",
+    ),
 ];
 
 /// Every rule name that `disable` accepts and `removed.rule` can hold.
@@ -229,7 +263,10 @@ pub fn rule_names() -> Vec<&'static str> {
 pub fn canonical_rule_name(name: &str) -> Option<&'static str> {
     let name = name.trim();
     rule_names().into_iter().find(|full| {
-        *full == name || full.strip_prefix("phrase:").is_some_and(|short| short == name)
+        *full == name
+            || full
+                .strip_prefix("phrase:")
+                .is_some_and(|short| short == name)
     })
 }
 
@@ -271,8 +308,11 @@ impl LineRules {
             .case_insensitive(true)
             .build()
             .expect("the built-in line rules are valid regular expressions");
-        let phrases: Vec<&str> =
-            extra_phrases.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+        let phrases: Vec<&str> = extra_phrases
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .collect();
         let user = if enabled("phrase:user") && !phrases.is_empty() {
             Some(
                 AhoCorasickBuilder::new()
@@ -287,7 +327,13 @@ impl LineRules {
             Regex::new(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
                 .expect("the HTML tag pattern is a valid regular expression")
         });
-        Ok(LineRules { set, owner, user, html_tag, max_words })
+        Ok(LineRules {
+            set,
+            owner,
+            user,
+            html_tag,
+            max_words,
+        })
     }
 
     /// The rule that marks `line` as boilerplate, if any.
@@ -297,11 +343,22 @@ impl LineRules {
     /// a long line comes later in the text (tail-only rules then do not apply).
     pub fn classify(&self, line: &str, title: Option<&str>, prose_follows: bool) -> Option<Hit> {
         if let Some(tags) = &self.html_tag {
-            if tags.find_iter(line).nth(2).is_some() {
-                return Some(Hit { rule: "html-tags", closing: true });
+            // Mostly tags: a help line of a comment form, not an article about HTML.
+            // Closing tags mean markup or code being shown, not a list of allowed tags.
+            if line.contains('<')
+                && !line.contains("</")
+                && tags.find_iter(line).nth(MIN_HTML_TAGS - 1).is_some()
+            {
+                let outside = word_count(&tags.replace_all(line, " "));
+                if outside <= MAX_WORDS_BESIDE_TAGS {
+                    return Some(Hit {
+                        rule: "html-tags",
+                        closing: true,
+                    });
+                }
             }
         }
-        if effective_words(line, title) > self.max_words {
+        if effective_words(line, title, self.max_words) > self.max_words {
             return None;
         }
         let best = self
@@ -312,12 +369,18 @@ impl LineRules {
             .filter(|&rule| !(PHRASE_RULES[rule].tail_only && prose_follows))
             .min();
         if let Some(rule) = best {
-            return Some(Hit { rule: PHRASE_RULES[rule].name, closing: PHRASE_RULES[rule].closing });
+            return Some(Hit {
+                rule: PHRASE_RULES[rule].name,
+                closing: PHRASE_RULES[rule].closing,
+            });
         }
-        if let Some(user) = &self.user {
-            if user.is_match(line) {
-                return Some(Hit { rule: "phrase:user", closing: false });
-            }
+        if let Some(user) = &self.user
+            && user.is_match(line)
+        {
+            return Some(Hit {
+                rule: "phrase:user",
+                closing: false,
+            });
         }
         None
     }
@@ -331,18 +394,21 @@ pub fn word_count(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
-/// Words of `line`, not counting a copy of the headline it quotes.
-fn effective_words(line: &str, title: Option<&str>) -> usize {
+/// Words of `line`, not counting a copy of the headline it quotes. Only lowercases the line
+/// when the headline could bring it under `max_words`.
+fn effective_words(line: &str, title: Option<&str>, max_words: usize) -> usize {
     let words = word_count(line);
-    match title {
-        Some(t) if word_count(t) >= 3 && line.len() > t.len() => {
-            if line.to_lowercase().contains(&t.to_lowercase()) {
-                words.saturating_sub(word_count(t))
-            } else {
-                words
-            }
-        }
-        _ => words,
+    let Some(title) = title.filter(|_| words > max_words) else {
+        return words;
+    };
+    let title_words = word_count(title);
+    if title_words < 3 || words - title_words.min(words) > max_words || line.len() <= title.len() {
+        return words;
+    }
+    if line.to_lowercase().contains(&title.to_lowercase()) {
+        words - title_words
+    } else {
+        words
     }
 }
 

@@ -29,13 +29,22 @@ pub fn sandwiched(marks: &[Mark]) -> Vec<usize> {
             Mark::Other => other += 1,
             _ => boilerplate += 1,
         }
-        if *mark == Mark::Closing && boilerplate >= MIN_BOILERPLATE && boilerplate >= DOMINANCE * other {
+        if *mark == Mark::Closing
+            && boilerplate >= MIN_BOILERPLATE
+            && boilerplate >= DOMINANCE * other
+        {
             start = Some(i);
         }
     }
-    let Some(start) = start else { return Vec::new() };
-    let Some(last) = marks.iter().rposition(|m| *m != Mark::Other) else { return Vec::new() };
-    (start..last).filter(|&i| marks.get(i) == Some(&Mark::Other)).collect()
+    let Some(start) = start else {
+        return Vec::new();
+    };
+    let Some(last) = marks.iter().rposition(|m| *m != Mark::Other) else {
+        return Vec::new();
+    };
+    (start..last)
+        .filter(|&i| marks.get(i) == Some(&Mark::Other))
+        .collect()
 }
 
 #[cfg(test)]

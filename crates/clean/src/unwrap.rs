@@ -53,10 +53,16 @@ pub fn rejoin(lines: &mut Vec<Line>) -> usize {
     let candidates = (0..lines.len())
         .filter(|&i| continues(i) && lens[i] <= width && lens[i] * 2 >= width)
         .count();
-    let ending_sentence = soft.iter().filter(|&&i| ends_sentence(&lines[i].text)).count();
+    let ending_sentence = soft
+        .iter()
+        .filter(|&&i| ends_sentence(&lines[i].text))
+        .count();
     // Wrapped text breaks mid-sentence most of the time and nearly every full-width line is a
     // soft break; a list of one-sentence lines fails one of the two.
-    if soft.len() < MIN_SOFT_BREAKS || soft.len() * 10 < candidates * 7 || ending_sentence * 2 > soft.len() {
+    if soft.len() < MIN_SOFT_BREAKS
+        || soft.len() * 10 < candidates * 7
+        || ending_sentence * 2 > soft.len()
+    {
         return 0;
     }
     let mut joined: Vec<Line> = Vec::with_capacity(lines.len());
@@ -65,7 +71,12 @@ pub fn rejoin(lines: &mut Vec<Line>) -> usize {
         match joined.last_mut() {
             Some(last) if glue_next => {
                 let hyphenated = last.text.ends_with('-')
-                    && last.text.chars().rev().nth(1).is_some_and(char::is_alphabetic)
+                    && last
+                        .text
+                        .chars()
+                        .rev()
+                        .nth(1)
+                        .is_some_and(char::is_alphabetic)
                     && line.text.chars().next().is_some_and(char::is_lowercase);
                 if !hyphenated {
                     last.text.push(' ');
@@ -107,19 +118,39 @@ mod tests {
     #[test]
     fn wrapped_paragraphs_are_rejoined_and_breaks_kept() {
         let seed = include_str!("../../../samples/003_3ccf4f1fb7630145.txt");
-        let paragraphs: Vec<&str> = seed.lines().filter(|l| l.split(' ').count() > 25).take(4).collect();
+        let paragraphs: Vec<&str> = seed
+            .lines()
+            .filter(|l| l.split(' ').count() > 25)
+            .take(4)
+            .collect();
         for width in [60, 72, 80] {
-            let text = paragraphs.iter().map(|p| wrap(p, width)).collect::<Vec<_>>().join("\n\n");
+            let text = paragraphs
+                .iter()
+                .map(|p| wrap(p, width))
+                .collect::<Vec<_>>()
+                .join("\n\n");
             let mut lines = split_lines(&text, QuoteStyle::Keep);
             assert!(rejoin(&mut lines) > 0, "width {width}");
             let got: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
             assert_eq!(got, paragraphs, "width {width}");
             // Without blank lines between paragraphs, paragraph ends are kept where the next
             // word would have fitted.
-            let text = paragraphs.iter().map(|p| wrap(p, width)).collect::<Vec<_>>().join("\n");
+            let text = paragraphs
+                .iter()
+                .map(|p| wrap(p, width))
+                .collect::<Vec<_>>()
+                .join("\n");
             let mut lines = split_lines(&text, QuoteStyle::Keep);
             rejoin(&mut lines);
-            assert!(lines.len() <= paragraphs.len() && lines.len() >= 1);
+            let joined: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+            assert_eq!(joined.join(" "), paragraphs.join(" "), "width {width}");
+            for line in &lines {
+                assert!(
+                    paragraphs.iter().any(|p| line.text.starts_with(p)),
+                    "width {width}: {}",
+                    line.text
+                );
+            }
         }
     }
 

@@ -105,7 +105,9 @@ pub struct ClusterLink {
     pub passage: String,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterKind {
     /// Copies of one article (syndication, re-scrapes, light edits).
@@ -133,7 +135,9 @@ pub struct Extracted {
     pub quantities: Vec<Quantity>,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 pub enum EntityKind {
     #[default]
     PER,

@@ -42,7 +42,11 @@ mod tests {
         let text = "Israel’s security ‘top priority,’ says — Ryabkov…";
         let offsets = CharOffsets::new(text);
         for (byte, _) in text.char_indices().chain([(text.len(), ' ')]) {
-            assert_eq!(offsets.char_at(byte), text[..byte].chars().count(), "byte {byte}");
+            assert_eq!(
+                offsets.char_at(byte),
+                text[..byte].chars().count(),
+                "byte {byte}"
+            );
         }
     }
 }

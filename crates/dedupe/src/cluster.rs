@@ -287,30 +287,44 @@ pub fn stories(
         }
     }
     postings.par_sort_unstable();
-    let mut shared: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut boilerplate = 0u64;
-    for run in postings.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > max_df {
-            boilerplate += 1;
-            continue;
-        }
-        for (k, &(_, i)) in run.iter().enumerate() {
-            for &(_, j) in &run[k + 1..] {
-                *shared.entry((i, j)).or_insert(0) += 1;
-            }
-        }
-    }
-    drop(postings);
+    let boilerplate = postings
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > max_df)
+        .count() as u64;
     tally.add("story-fingerprints-ignored", boilerplate);
 
-    let mut partners: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
-    let mut candidates = 0u64;
-    for (&(i, j), &count) in &shared {
-        if count as usize >= min_shared {
-            candidates += 1;
-            partners[j as usize].push((i, count));
-        }
-    }
+    // Each document counts, in parallel, the fingerprints it shares with every earlier unit;
+    // no corpus-wide pair table is built.
+    let partners: Vec<Vec<(u32, u32)>> = (0..n)
+        .into_par_iter()
+        .map(|j| {
+            if !is_unit(j) {
+                return Vec::new();
+            }
+            let mut earlier: Vec<u32> = Vec::new();
+            for &fp in plan.docs[j].story.iter() {
+                let from = postings.partition_point(|p| p.0 < fp);
+                let to = postings.partition_point(|p| p.0 <= fp);
+                if to - from > max_df {
+                    continue;
+                }
+                earlier.extend(
+                    postings[from..to]
+                        .iter()
+                        .map(|p| p.1)
+                        .filter(|&i| (i as usize) < j),
+                );
+            }
+            earlier.sort_unstable();
+            earlier
+                .chunk_by(|a, b| a == b)
+                .filter(|run| run.len() >= min_shared)
+                .map(|run| (run[0], run.len() as u32))
+                .collect()
+        })
+        .collect();
+    drop(postings);
+    let candidates: u64 = partners.iter().map(|p| p.len() as u64).sum();
     tally.add("story-candidates", candidates);
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];

@@ -2,8 +2,9 @@
 //!
 //! Each of the `num_hashes` permutations maps a shingle hash to a pseudo-random 64-bit value;
 //! the signature keeps the minimum per permutation. Two permutation families are provided and
-//! the stage uses [`Permutation::Mix`]: on the benchmark corpus it is about as accurate as the
-//! classic universal family and several times faster (no 128-bit modular arithmetic).
+//! the stage uses [`Permutation::Mix`]: it estimates Jaccard as well as the
+//! classic universal family (both are checked against a known Jaccard in the tests) and avoids
+//! its 128-bit modular arithmetic in the innermost loop.
 
 use crate::text::mix64;
 

@@ -32,7 +32,12 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { threads: 0, batch_size: 512, work_dir: String::new(), log_every_seconds: 10 }
+        RunConfig {
+            threads: 0,
+            batch_size: 512,
+            work_dir: String::new(),
+            log_every_seconds: 10,
+        }
     }
 }
 
@@ -119,7 +124,10 @@ pub fn load(path: &Path, registry: &Registry) -> Result<Config, Vec<Problem>> {
             line: 0,
             column: 0,
             key: "config".into(),
-            message: format!("the config file is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "the config file is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
             choices: vec![],
         }]
     })?;
@@ -131,9 +139,17 @@ pub fn load(path: &Path, registry: &Registry) -> Result<Config, Vec<Problem>> {
 }
 
 /// Checks config text. `file` names it in messages; `dir` resolves its relative paths.
-pub fn parse(text: &str, file: &str, dir: PathBuf, registry: &Registry) -> Result<Config, Vec<Problem>> {
+pub fn parse(
+    text: &str,
+    file: &str,
+    dir: PathBuf,
+    registry: &Registry,
+) -> Result<Config, Vec<Problem>> {
     let index = LineIndex::new(text);
-    let at = Locator { file, index: &index };
+    let at = Locator {
+        file,
+        index: &index,
+    };
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     let mut problems: Vec<Problem> = syntax_errors
         .iter()
@@ -186,12 +202,11 @@ pub fn parse(text: &str, file: &str, dir: PathBuf, registry: &Registry) -> Resul
     };
     let run_config = match run {
         None => Some(RunConfig::default()),
-        Some(value) => {
-            check_section::<RunConfig>(&at, "run", value, RUN_KEYS, &[], &mut problems).map(|c| {
+        Some(value) => check_section::<RunConfig>(&at, "run", value, RUN_KEYS, &[], &mut problems)
+            .map(|c| {
                 report_semantic(&at, "run", value, c.problems(), &mut problems);
                 c
-            })
-        }
+            }),
     };
 
     let mut specs = Vec::new();
@@ -236,11 +251,16 @@ pub fn parse(text: &str, file: &str, dir: PathBuf, registry: &Registry) -> Resul
         };
         let section = format!("stage {number} ({kind})");
         if let Some(config) = factory.check(&at, &section, value, &mut problems) {
-            specs.push(StageSpec { index: number, kind: kind.to_string(), config });
+            specs.push(StageSpec {
+                index: number,
+                kind: kind.to_string(),
+                config,
+            });
         }
     }
 
     if !problems.is_empty() {
+        problems.sort_by_key(|p| (p.line, p.column));
         return Err(problems);
     }
     let (Some(input), Some(run)) = (input_config, run_config) else {
@@ -268,7 +288,13 @@ pub struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    pub fn problem(&self, byte: Option<usize>, key: &str, message: &str, choices: Vec<String>) -> Problem {
+    pub fn problem(
+        &self,
+        byte: Option<usize>,
+        key: &str,
+        message: &str,
+        choices: Vec<String>,
+    ) -> Problem {
         let (line, column) = byte.map(|b| self.index.locate(b)).unwrap_or((0, 0));
         Problem {
             file: self.file.to_string(),
@@ -295,7 +321,14 @@ pub fn check_section<C: DeserializeOwned>(
         problems.push(at.problem(Some(value.span().start), section, "must be a table", vec![]));
         return None;
     };
-    let valid: Vec<String> = keys.iter().map(|k| k.name.to_string()).collect();
+    // Nested tables are documented key by key ("fields.id"); at this level they are one key.
+    let mut valid: Vec<String> = Vec::new();
+    for k in keys {
+        let head = k.name.split('.').next().unwrap_or(k.name).to_string();
+        if !valid.contains(&head) {
+            valid.push(head);
+        }
+    }
     let before = problems.len();
     let mut rest = DeTable::default();
     for (key, item) in table.iter() {
@@ -303,7 +336,10 @@ pub fn check_section<C: DeserializeOwned>(
         if skip.contains(&name) {
             continue;
         }
-        let Some(doc) = keys.iter().find(|k| k.name == name) else {
+        let doc = keys
+            .iter()
+            .find(|k| k.name == name || k.name.split('.').next() == Some(name));
+        let Some(doc) = doc else {
             problems.push(at.problem(
                 Some(key.span().start),
                 &format!("{section}.{name}"),
@@ -317,13 +353,19 @@ pub fn check_section<C: DeserializeOwned>(
         let de = ValueDeserializer::from(Spanned::new(value.span(), DeValue::Table(single)));
         if let Err(e) = C::deserialize(de) {
             let start = e.span().map(|s| s.start).unwrap_or(item.span().start);
-            let choices = doc.choices.iter().map(|s| s.to_string()).collect();
-            problems.push(at.problem(
-                Some(start),
-                &format!("{section}.{name}"),
-                &format!("{} (expected {})", first_line(e.message()), doc.kind),
-                choices,
-            ));
+            let nested = doc.name != name;
+            let choices = if nested {
+                vec![]
+            } else {
+                doc.choices.iter().map(|s| s.to_string()).collect()
+            };
+            let message = first_line(e.message());
+            let message = if nested || message.contains("expected one of") {
+                message.to_string()
+            } else {
+                format!("{message} (expected {})", doc.kind)
+            };
+            problems.push(at.problem(Some(start), &format!("{section}.{name}"), &message, choices));
             continue;
         }
         rest.insert(key.clone(), item.clone());
@@ -353,7 +395,10 @@ pub fn report_semantic(
     for (key, message, choices) in found {
         let head = key.split('.').next().unwrap_or(&key);
         let byte = match value.get_ref() {
-            DeValue::Table(t) => t.get(head).map(|v| v.span().start).unwrap_or(value.span().start),
+            DeValue::Table(t) => t
+                .get(head)
+                .map(|v| v.span().start)
+                .unwrap_or(value.span().start),
             _ => value.span().start,
         };
         problems.push(at.problem(Some(byte), &format!("{section}.{key}"), &message, choices));

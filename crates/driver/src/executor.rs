@@ -28,13 +28,28 @@ use crate::progress::Progress;
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot create the work directory in {path}: {source}")]
-    WorkDir { path: PathBuf, source: std::io::Error },
+    WorkDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot {action} the work file {path}: {source}")]
-    WorkFile { action: &'static str, path: PathBuf, source: std::io::Error },
+    WorkFile {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the work file {path} is damaged at document {line}: {message}")]
-    WorkFileDamaged { path: PathBuf, line: u64, message: String },
+    WorkFileDamaged {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     #[error("stage {index} ({kind}) failed: {message}")]
-    Stage { index: usize, kind: String, message: String },
+    Stage {
+        index: usize,
+        kind: String,
+        message: String,
+    },
     #[error("cannot start the worker threads: {0}")]
     Threads(String),
 }
@@ -79,7 +94,10 @@ impl StageStats {
 enum Batch {
     Documents(Vec<Document>),
     /// Raw lines of the work file, deserialised on the workers.
-    Spilled { first_line: u64, lines: Vec<String> },
+    Spilled {
+        first_line: u64,
+        lines: Vec<String>,
+    },
     Rejections(Vec<Rejection>),
 }
 
@@ -140,7 +158,9 @@ pub fn execute(
     };
 
     let work_dir = match &ex.plan.work_dir {
-        Some(dir) => tempfile::Builder::new().prefix(".newsmill-work-").tempdir_in(dir),
+        Some(dir) => tempfile::Builder::new()
+            .prefix(".newsmill-work-")
+            .tempdir_in(dir),
         None => tempfile::Builder::new().prefix("newsmill-work-").tempdir(),
     }
     .map_err(|source| RunError::WorkDir {
@@ -149,8 +169,9 @@ pub fn execute(
     })?;
 
     // Cut the stage list at observing stages: each cut point is where a pass ends.
-    let observers: Vec<usize> =
-        (0..n).filter(|&i| ex.stages[i].observation_rounds() > 0).collect();
+    let observers: Vec<usize> = (0..n)
+        .filter(|&i| ex.stages[i].observation_rounds() > 0)
+        .collect();
     let mut source = Source::Inputs;
     let mut start = 0;
     for (cut, &stage) in observers.iter().enumerate() {
@@ -158,7 +179,13 @@ pub fn execute(
         ex.pass(&source, start..stage, Some((stage, 0)), Some(&spill), false)?;
         ex.decide(stage, 0)?;
         for round in 1..ex.stages[stage].observation_rounds() {
-            ex.pass(&Source::WorkFile(spill.clone()), stage..stage, Some((stage, round)), None, false)?;
+            ex.pass(
+                &Source::WorkFile(spill.clone()),
+                stage..stage,
+                Some((stage, round)),
+                None,
+                false,
+            )?;
             ex.decide(stage, round)?;
         }
         if let Source::WorkFile(previous) = &source {
@@ -224,7 +251,12 @@ impl Executor<'_> {
         let index = self.passes.len() + 1;
         let label = match observe {
             Some((s, r)) if stages.is_empty() => {
-                format!("pass {index}: stage {} ({}) round {}", s + 1, self.stages[s].kind(), r + 1)
+                format!(
+                    "pass {index}: stage {} ({}) round {}",
+                    s + 1,
+                    self.stages[s].kind(),
+                    r + 1
+                )
             }
             _ => format!("pass {index}"),
         };
@@ -235,7 +267,14 @@ impl Executor<'_> {
             observes = ?observe.map(|(s, r)| (s + 1, r + 1)),
             "Starting a pass over the documents."
         );
-        self.progress.start_pass(&label, if index == 1 { None } else { Some(self.documents) });
+        self.progress.start_pass(
+            &label,
+            if index == 1 {
+                None
+            } else {
+                Some(self.documents)
+            },
+        );
 
         let (receiver, reader) = self.spawn_reader(source)?;
         let mut observer: Option<Box<dyn Observer>> =
@@ -270,19 +309,23 @@ impl Executor<'_> {
                     .fold(
                         || None::<Box<dyn Observer>>,
                         |acc, d| {
-                            let mut o = acc.unwrap_or_else(|| stage.new_observer(observe.map_or(0, |o| o.1)));
+                            let mut o = acc
+                                .unwrap_or_else(|| stage.new_observer(observe.map_or(0, |o| o.1)));
                             o.observe(d);
                             Some(o)
                         },
                     )
-                    .reduce(|| None, |a, b| match (a, b) {
-                        (Some(mut a), Some(b)) => {
-                            a.merge(b);
-                            Some(a)
-                        }
-                        (a, None) => a,
-                        (None, b) => b,
-                    });
+                    .reduce(
+                        || None,
+                        |a, b| match (a, b) {
+                            (Some(mut a), Some(b)) => {
+                                a.merge(b);
+                                Some(a)
+                            }
+                            (a, None) => a,
+                            (None, b) => b,
+                        },
+                    );
                 if let (Some(total), Some(part)) = (observer.as_mut(), batch_state) {
                     total.merge(part);
                 }
@@ -298,7 +341,9 @@ impl Executor<'_> {
             }
             self.progress.advance(docs.len() as u64);
         }
-        let reader_result = reader.join().map_err(|_| RunError::Threads("the reader thread panicked".into()))?;
+        let reader_result = reader
+            .join()
+            .map_err(|_| RunError::Threads("the reader thread panicked".into()))?;
         if let ReaderEnd::Inputs(infos, docs_read) = reader_result? {
             self.input_infos = infos;
             self.documents = docs_read;
@@ -335,7 +380,11 @@ impl Executor<'_> {
     }
 
     /// Applies a slice of stages to one batch: maps on all cores, sinks in input order.
-    fn apply(&mut self, range: &std::ops::Range<usize>, docs: &mut [Document]) -> Result<(), RunError> {
+    fn apply(
+        &mut self,
+        range: &std::ops::Range<usize>,
+        docs: &mut [Document],
+    ) -> Result<(), RunError> {
         let mut i = range.start;
         while i < range.end {
             if self.stages[i].is_sink() {
@@ -400,11 +449,13 @@ impl Executor<'_> {
         debug_assert_eq!((s, r), (stage, round));
         let t = Instant::now();
         let kind = self.stages[s].kind().to_string();
-        let tally = self.stages[s].decide(r, state).map_err(|e| RunError::Stage {
-            index: s + 1,
-            kind: kind.clone(),
-            message: e.to_string(),
-        })?;
+        let tally = self.stages[s]
+            .decide(r, state)
+            .map_err(|e| RunError::Stage {
+                index: s + 1,
+                kind: kind.clone(),
+                message: e.to_string(),
+            })?;
         self.stats[s].tally.merge(&tally);
         self.decide_nanos[s] += t.elapsed().as_nanos();
         tracing::info!(stage = s + 1, kind = %kind, round = r + 1, seconds = format!("{:.2}", t.elapsed().as_secs_f64()), "A stage decided on what it observed.");
@@ -416,7 +467,11 @@ impl Executor<'_> {
             match &doc.status {
                 Status::Live => {
                     self.articles += 1;
-                    if doc.links.iter().any(|l| l.kind == ClusterKind::Duplicate && l.representative != doc.id) {
+                    if doc
+                        .links
+                        .iter()
+                        .any(|l| l.kind == ClusterKind::Duplicate && l.representative != doc.id)
+                    {
                         self.duplicates += 1;
                     }
                 }
@@ -426,7 +481,10 @@ impl Executor<'_> {
         }
     }
 
-    fn spawn_reader(&self, source: &Source) -> Result<(Receiver<Batch>, JoinHandle<Result<ReaderEnd, RunError>>), RunError> {
+    fn spawn_reader(
+        &self,
+        source: &Source,
+    ) -> Result<(Receiver<Batch>, JoinHandle<Result<ReaderEnd, RunError>>), RunError> {
         // Two batches in flight: the reader stays one ahead of the workers without piling up.
         let (sender, receiver) = sync_channel::<Batch>(2);
         let batch_size = self.plan.batch_size.max(1);
@@ -441,7 +499,12 @@ impl Executor<'_> {
                         let mut seq = 0u64;
                         let mut batch = Vec::with_capacity(batch_size);
                         for file in &files {
-                            let mut info = InputInfo { path: file.display.clone(), bytes: file.bytes, documents: 0, rejected: 0 };
+                            let mut info = InputInfo {
+                                path: file.display.clone(),
+                                bytes: file.bytes,
+                                documents: 0,
+                                rejected: 0,
+                            };
                             let mut rejections = Vec::new();
                             for record in newsmill_ingest::read_input(file, &input) {
                                 match record {
@@ -451,7 +514,10 @@ impl Executor<'_> {
                                         info.documents += 1;
                                         batch.push(doc);
                                         if batch.len() >= batch_size {
-                                            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                                            let full = std::mem::replace(
+                                                &mut batch,
+                                                Vec::with_capacity(batch_size),
+                                            );
                                             if sender.send(Batch::Documents(full)).is_err() {
                                                 return Ok(ReaderEnd::Stopped);
                                             }
@@ -463,7 +529,9 @@ impl Executor<'_> {
                                     }
                                 }
                             }
-                            if !rejections.is_empty() && sender.send(Batch::Rejections(rejections)).is_err() {
+                            if !rejections.is_empty()
+                                && sender.send(Batch::Rejections(rejections)).is_err()
+                            {
                                 return Ok(ReaderEnd::Stopped);
                             }
                             infos.push(info);
@@ -479,25 +547,49 @@ impl Executor<'_> {
                 std::thread::Builder::new()
                     .name("newsmill-work-reader".into())
                     .spawn(move || {
-                        let file = std::fs::File::open(&path).map_err(|source| RunError::WorkFile { action: "open", path: path.clone(), source })?;
-                        let decoder = zstd::stream::read::Decoder::new(file).map_err(|source| RunError::WorkFile { action: "read", path: path.clone(), source })?;
+                        let file =
+                            std::fs::File::open(&path).map_err(|source| RunError::WorkFile {
+                                action: "open",
+                                path: path.clone(),
+                                source,
+                            })?;
+                        let decoder = zstd::stream::read::Decoder::new(file).map_err(|source| {
+                            RunError::WorkFile {
+                                action: "read",
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
                         let reader = BufReader::with_capacity(1 << 20, decoder);
                         let mut lines = Vec::with_capacity(batch_size);
                         let mut first_line = 1u64;
                         let mut line_no = 0u64;
                         for line in reader.lines() {
-                            let line = line.map_err(|source| RunError::WorkFile { action: "read", path: path.clone(), source })?;
+                            let line = line.map_err(|source| RunError::WorkFile {
+                                action: "read",
+                                path: path.clone(),
+                                source,
+                            })?;
                             line_no += 1;
                             lines.push(line);
                             if lines.len() >= batch_size {
-                                let full = std::mem::replace(&mut lines, Vec::with_capacity(batch_size));
-                                if sender.send(Batch::Spilled { first_line, lines: full }).is_err() {
+                                let full =
+                                    std::mem::replace(&mut lines, Vec::with_capacity(batch_size));
+                                if sender
+                                    .send(Batch::Spilled {
+                                        first_line,
+                                        lines: full,
+                                    })
+                                    .is_err()
+                                {
                                     return Ok(ReaderEnd::Stopped);
                                 }
                                 first_line = line_no + 1;
                             }
                         }
-                        if !lines.is_empty() && sender.send(Batch::Spilled { first_line, lines }).is_err() {
+                        if !lines.is_empty()
+                            && sender.send(Batch::Spilled { first_line, lines }).is_err()
+                        {
                             return Ok(ReaderEnd::Stopped);
                         }
                         Ok(ReaderEnd::WorkFile)
@@ -528,12 +620,18 @@ fn apply_one(stage: &dyn Stage, index: usize, doc: &mut Document, stats: &mut St
         Ok(Ok(Verdict::Keep)) => stats.kept += 1,
         Ok(Ok(Verdict::Drop(reason))) => {
             *stats.dropped.entry(reason.clone()).or_insert(0) += 1;
-            doc.status = Status::Dropped { stage: stage_label(stage, index), reason };
+            doc.status = Status::Dropped {
+                stage: stage_label(stage, index),
+                reason,
+            };
         }
         Ok(Err(e)) => {
             stats.errors += 1;
             tracing::warn!(stage = index + 1, kind = stage.kind(), id = %doc.id, source = %doc.source, error = %e, "A stage failed on a document; it is listed in the rejected table.");
-            doc.status = Status::Failed { stage: stage_label(stage, index), error: e.to_string() };
+            doc.status = Status::Failed {
+                stage: stage_label(stage, index),
+                error: e.to_string(),
+            };
         }
         Err(panic) => {
             stats.errors += 1;
@@ -543,7 +641,10 @@ fn apply_one(stage: &dyn Stage, index: usize, doc: &mut Document, stats: &mut St
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!(stage = index + 1, kind = stage.kind(), id = %doc.id, source = %doc.source, message = %message, "A stage panicked on a document; it is listed in the rejected table.");
-            doc.status = Status::Failed { stage: stage_label(stage, index), error: format!("internal error: {message}") };
+            doc.status = Status::Failed {
+                stage: stage_label(stage, index),
+                error: format!("internal error: {message}"),
+            };
         }
     }
     stats.nanos += t.elapsed().as_nanos();
@@ -553,7 +654,11 @@ fn stage_label(stage: &dyn Stage, index: usize) -> String {
     format!("{} (stage {})", stage.kind(), index + 1)
 }
 
-fn decode_spilled(source: &Source, first_line: u64, lines: Vec<String>) -> Result<Vec<Document>, RunError> {
+fn decode_spilled(
+    source: &Source,
+    first_line: u64,
+    lines: Vec<String>,
+) -> Result<Vec<Document>, RunError> {
     lines
         .par_iter()
         .enumerate()
@@ -578,11 +683,21 @@ struct SpillWriter {
 
 impl SpillWriter {
     fn create(path: &Path) -> Result<Self, RunError> {
-        let file = std::fs::File::create(path)
-            .map_err(|source| RunError::WorkFile { action: "create", path: path.to_path_buf(), source })?;
+        let file = std::fs::File::create(path).map_err(|source| RunError::WorkFile {
+            action: "create",
+            path: path.to_path_buf(),
+            source,
+        })?;
         let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 1)
-            .map_err(|source| RunError::WorkFile { action: "create", path: path.to_path_buf(), source })?;
-        Ok(SpillWriter { path: path.to_path_buf(), encoder })
+            .map_err(|source| RunError::WorkFile {
+                action: "create",
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(SpillWriter {
+            path: path.to_path_buf(),
+            encoder,
+        })
     }
 
     fn write_batch(&mut self, docs: &[Document]) -> Result<(), RunError> {
@@ -599,7 +714,11 @@ impl SpillWriter {
             self.encoder
                 .write_all(&line)
                 .and_then(|_| self.encoder.write_all(b"\n"))
-                .map_err(|source| RunError::WorkFile { action: "write", path: self.path.clone(), source })?;
+                .map_err(|source| RunError::WorkFile {
+                    action: "write",
+                    path: self.path.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -609,6 +728,10 @@ impl SpillWriter {
         self.encoder
             .finish()
             .and_then(|mut w| w.flush())
-            .map_err(|source| RunError::WorkFile { action: "write", path, source })
+            .map_err(|source| RunError::WorkFile {
+                action: "write",
+                path,
+                source,
+            })
     }
 }

@@ -8,8 +8,8 @@ pub mod config;
 pub mod executor;
 pub mod problem;
 mod progress;
-pub mod registry;
 pub mod reference;
+pub mod registry;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -91,7 +91,11 @@ pub fn run_with(extra_stages: Vec<Box<dyn StageFactory>>) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_CANNOT_RUN
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -102,9 +106,12 @@ pub fn run_with(extra_stages: Vec<Box<dyn StageFactory>>) -> ExitCode {
         registry.register(factory);
     }
     let code = match cli.command {
-        Command::Run { config, out, threads, inputs } => {
-            cmd_run(&registry, &config, out, threads, inputs)
-        }
+        Command::Run {
+            config,
+            out,
+            threads,
+            inputs,
+        } => cmd_run(&registry, &config, out, threads, inputs),
         Command::Validate { config } => cmd_validate(&registry, &config),
         Command::Stages { markdown } => {
             if markdown {
@@ -126,7 +133,9 @@ fn init_logging(format: LogFormat) {
         .with_writer(|| progress::LogWriter)
         .with_target(false);
     let result = match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
         LogFormat::Json => builder.json().with_current_span(false).try_init(),
     };
     // A second initialisation (a library user who set up their own subscriber) is fine.
@@ -152,7 +161,12 @@ fn cmd_validate(registry: &Registry, path: &std::path::Path) -> u8 {
                 config.path,
                 config.stages.len(),
                 if config.stages.len() == 1 { "" } else { "s" },
-                config.stages.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>().join(" → ")
+                config
+                    .stages
+                    .iter()
+                    .map(|s| s.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
             );
             EXIT_OK
         }
@@ -197,17 +211,26 @@ fn cmd_run(
         }
     };
 
-    let ctx = BuildContext { config_dir: config.dir.clone(), out_override: out };
+    let ctx = BuildContext {
+        config_dir: config.dir.clone(),
+        out_override: out,
+    };
     let mut stages = Vec::with_capacity(config.stages.len());
     for spec in std::mem::take(&mut config.stages) {
         let Some(factory) = registry.get(&spec.kind) else {
-            eprintln!("error: stage {} has an unknown type `{}`.", spec.index, spec.kind);
+            eprintln!(
+                "error: stage {} has an unknown type `{}`.",
+                spec.index, spec.kind
+            );
             return EXIT_CANNOT_RUN;
         };
         match factory.build(spec.config, &ctx) {
             Ok(stage) => stages.push(stage),
             Err(message) => {
-                eprintln!("error: stage {} ({}) cannot start: {message}", spec.index, spec.kind);
+                eprintln!(
+                    "error: stage {} ({}) cannot start: {message}",
+                    spec.index, spec.kind
+                );
                 return EXIT_CANNOT_RUN;
             }
         }
@@ -261,7 +284,11 @@ fn cmd_run(
                 info.rejected,
                 info.inputs.len()
             );
-            if info.rejected > 0 { EXIT_REJECTED } else { EXIT_OK }
+            if info.rejected > 0 {
+                EXIT_REJECTED
+            } else {
+                EXIT_OK
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, "The run stopped.");

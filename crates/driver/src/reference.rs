@@ -43,7 +43,11 @@ pub fn markdown(registry: &Registry) -> String {
     let _ = writeln!(out, "#### `[run]`\n\n{RUN_SUMMARY}\n");
     markdown_table(&mut out, RUN_KEYS);
     for doc in registry.docs() {
-        let _ = writeln!(out, "#### `[[stage]] type = \"{}\"`\n\n{}\n", doc.kind, doc.summary);
+        let _ = writeln!(
+            out,
+            "#### `[[stage]] type = \"{}\"`\n\n{}\n",
+            doc.kind, doc.summary
+        );
         markdown_table(&mut out, doc.keys);
     }
     out
@@ -59,7 +63,10 @@ fn plain_keys(out: &mut String, keys: &[KeyDoc]) {
 /// The reference for a terminal.
 pub fn plain(registry: &Registry) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Stage types (use them as [[stage]] tables with type = \"NAME\"):\n");
+    let _ = writeln!(
+        out,
+        "Stage types (use them as [[stage]] tables with type = \"NAME\"):\n"
+    );
     for doc in registry.docs() {
         let _ = writeln!(out, "{}: {}", doc.kind, doc.summary);
         plain_keys(&mut out, doc.keys);

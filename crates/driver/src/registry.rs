@@ -28,7 +28,11 @@ pub trait StageFactory: Send + Sync {
         table: &Spanned<DeValue<'_>>,
         problems: &mut Vec<Problem>,
     ) -> Option<Box<dyn Any + Send>>;
-    fn build(&self, config: Box<dyn Any + Send>, ctx: &BuildContext) -> Result<Box<dyn Stage>, String>;
+    fn build(
+        &self,
+        config: Box<dyn Any + Send>,
+        ctx: &BuildContext,
+    ) -> Result<Box<dyn Stage>, String>;
 }
 
 /// A stage type whose config is the struct `C`.
@@ -56,10 +60,17 @@ impl<C: DeserializeOwned + Send + 'static> StageFactory for Typed<C> {
         (problems.len() == before).then(|| Box::new(config) as Box<dyn Any + Send>)
     }
 
-    fn build(&self, config: Box<dyn Any + Send>, ctx: &BuildContext) -> Result<Box<dyn Stage>, String> {
-        let config = config
-            .downcast::<C>()
-            .map_err(|_| format!("internal error: wrong config type for stage `{}`", self.doc.kind))?;
+    fn build(
+        &self,
+        config: Box<dyn Any + Send>,
+        ctx: &BuildContext,
+    ) -> Result<Box<dyn Stage>, String> {
+        let config = config.downcast::<C>().map_err(|_| {
+            format!(
+                "internal error: wrong config type for stage `{}`",
+                self.doc.kind
+            )
+        })?;
         (self.build)(*config, ctx)
     }
 }
@@ -95,7 +106,7 @@ impl Registry {
                 doc: &newsmill_extract::DOC,
                 problems: newsmill_extract::ExtractConfig::problems,
                 build: |c, _| {
-                    newsmill_extract::ExtractStage::new(c)
+                    newsmill_extract::new(c)
                         .map(|s| Box::new(s) as Box<dyn Stage>)
                         .map_err(|e| e.to_string())
                 },
@@ -115,12 +126,16 @@ impl Registry {
 
     /// Adds a stage type (for binaries built on the driver library with their own stages).
     pub fn register(&mut self, factory: Box<dyn StageFactory>) {
-        self.factories.retain(|f| f.doc().kind != factory.doc().kind);
+        self.factories
+            .retain(|f| f.doc().kind != factory.doc().kind);
         self.factories.push(factory);
     }
 
     pub fn get(&self, kind: &str) -> Option<&dyn StageFactory> {
-        self.factories.iter().find(|f| f.doc().kind == kind).map(|f| f.as_ref())
+        self.factories
+            .iter()
+            .find(|f| f.doc().kind == kind)
+            .map(|f| f.as_ref())
     }
 
     pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {

@@ -74,6 +74,10 @@ fn articles_hold_live_documents_with_text_intact() {
     assert!(texts[2].contains("\"I wouldn't use"));
 
     assert_eq!(
+        column(&rows, "title")[0],
+        "Israel’s security ‘top priority,’ says Russian Foreign Ministry"
+    );
+    assert_eq!(
         column(&rows, "title")[1],
         "'=SUM(A1:A9) Russia gives clear statement of support"
     );
@@ -202,6 +206,15 @@ fn dropped_duplicate_appears_in_clusters_not_articles() {
             "512",
             "\"I wouldn't use this type of words to describe where we are with Iran,\"\nadding that",
         ]
+    );
+    let raw = fs::read_to_string(out.join("clusters.csv")).unwrap();
+    assert!(
+        raw.contains(",\"\"\"I wouldn't use this type of words to describe where we are with Iran,\"\"\nadding that\"\n"),
+        "RFC 4180: quotes doubled, the cell quoted, the newline kept inside it"
+    );
+    assert!(
+        raw.starts_with("cluster,kind,article_id,representative,"),
+        "no needless quoting"
     );
     let stories = clusters.iter().filter(|r| r[1] == "story").count();
     assert_eq!(stories, 2);
@@ -348,10 +361,11 @@ fn output_is_byte_identical_for_the_same_documents() {
 fn bom_is_written_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     export(ExportConfig::default(), tmp.path(), &corpus());
+    let plain = fs::read_to_string(tmp.path().join("out/articles.csv")).unwrap();
+    assert!(plain.starts_with("id,source,position,url,"));
     assert!(
-        fs::read(tmp.path().join("out/articles.csv"))
-            .unwrap()
-            .starts_with(b"id,")
+        plain.contains(",text\n") && !plain.contains('\r'),
+        "LF line ends"
     );
 
     let with_bom = ExportConfig {

@@ -31,7 +31,6 @@ const GIVEN_NAME_VARIANTS: &[(&str, &str)] = &[
     ("Matvey", "Matvei"),
     ("Timofey", "Timofei"),
     ("Mikhayl", "Mikhail"),
-    ("Mohammad", "Mohammad"),
     ("Lavrentiy", "Lavrenty"),
 ];
 
@@ -54,10 +53,10 @@ fn preferred_token(token: &str) -> String {
         return (*to).to_string();
     }
     for (suffix, replacement) in [("skiy", "sky"), ("skii", "sky"), ("iy", "y")] {
-        if let Some(stem) = token.strip_suffix(suffix) {
-            if stem.chars().count() >= 3 {
-                return format!("{stem}{replacement}");
-            }
+        if let Some(stem) = token.strip_suffix(suffix)
+            && stem.chars().count() >= 3
+        {
+            return format!("{stem}{replacement}");
         }
     }
     token.to_string()
@@ -73,7 +72,10 @@ pub fn canonical_person_name(name: &str) -> String {
 
 /// The canonical name of a place alias, if it is one.
 pub fn place_alias(name: &str) -> Option<&'static str> {
-    PLACE_ALIASES.iter().find(|(a, _)| *a == name).map(|(_, c)| *c)
+    PLACE_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map(|(_, c)| *c)
 }
 
 /// A key under which spelling variants of one name are equal: the preferred spelling, lower

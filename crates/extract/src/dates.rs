@@ -20,7 +20,8 @@ use newsmill_core::{DateMention, DateResolution};
 use regex::{Captures, Regex};
 
 const MONTH: &str = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept\.?|Sep\.?|Oct\.?|Nov\.?|Dec\.?)";
-const MONTH_FULL: &str = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)";
+const MONTH_FULL: &str =
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)";
 const WEEKDAY: &str = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
 const SMALL_NUMBER: &str = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|a\s+few|several|a\s+couple\s+of)";
 
@@ -194,12 +195,24 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             whole.1
         };
         if let Some((value, relative)) = full_date(published, m, d, y) {
-            out.push(Candidate { start: whole.0, end: first_end, value, resolution: DateResolution::Day, relative });
+            out.push(Candidate {
+                start: whole.0,
+                end: first_end,
+                value,
+                resolution: DateResolution::Day,
+                relative,
+            });
         }
         if let Some((s, e)) = span(&c, "d2") {
             let d2 = text[s..e].parse::<u32>().unwrap_or(0);
             if let Some((value, relative)) = full_date(published, m, d2, y) {
-                out.push(Candidate { start: s, end: e, value, resolution: DateResolution::Day, relative });
+                out.push(Candidate {
+                    start: s,
+                    end: e,
+                    value,
+                    resolution: DateResolution::Day,
+                    relative,
+                });
             }
         }
     }
@@ -211,8 +224,15 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             continue;
         };
         let whole = c.get(0).map_or((0, 0), |w| (w.start(), w.end()));
-        if let Some((value, relative)) = full_date(published, m, d, c.name("y").map(|y| y.as_str())) {
-            out.push(Candidate { start: whole.0, end: whole.1, value, resolution: DateResolution::Day, relative });
+        if let Some((value, relative)) = full_date(published, m, d, c.name("y").map(|y| y.as_str()))
+        {
+            out.push(Candidate {
+                start: whole.0,
+                end: whole.1,
+                value,
+                resolution: DateResolution::Day,
+                relative,
+            });
         }
     }
     for c in p.month_year.captures_iter(text) {
@@ -223,11 +243,19 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             continue;
         };
         let whole = c.get(0).map_or((0, 0), |w| (w.start(), w.end()));
-        out.push(Candidate { start: whole.0, end: whole.1, value: month_value(y, m), resolution: DateResolution::Month, relative: false });
+        out.push(Candidate {
+            start: whole.0,
+            end: whole.1,
+            value: month_value(y, m),
+            resolution: DateResolution::Month,
+            relative: false,
+        });
     }
     for c in p.month_in_context.captures_iter(text) {
         let Some(mm) = c.name("m") else { continue };
-        let Some(m) = month_number(mm.as_str()) else { continue };
+        let Some(m) = month_number(mm.as_str()) else {
+            continue;
+        };
         let ctx = c.name("ctx").map_or("", |x| x.as_str()).to_lowercase();
         let (start, value) = if ctx == "last" || ctx == "next" {
             let start = c.get(0).map_or(mm.start(), |w| w.start());
@@ -243,36 +271,65 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             });
             (start, value)
         } else {
-            let value = published
-                .and_then(|p| nearest_year(p, m, 1).map(|d| month_value(d.year(), m)));
+            let value =
+                published.and_then(|p| nearest_year(p, m, 1).map(|d| month_value(d.year(), m)));
             (mm.start(), value)
         };
-        out.push(Candidate { start, end: mm.end(), value: value.unwrap_or_default(), resolution: DateResolution::Month, relative: true });
+        out.push(Candidate {
+            start,
+            end: mm.end(),
+            value: value.unwrap_or_default(),
+            resolution: DateResolution::Month,
+            relative: true,
+        });
     }
     for c in p.iso.captures_iter(text) {
         let parse = |n: &str| c.name(n).and_then(|x| x.as_str().parse::<u32>().ok());
-        let (Some(y), Some(m), Some(d)) = (parse("y"), parse("m"), parse("d")) else { continue };
+        let (Some(y), Some(m), Some(d)) = (parse("y"), parse("m"), parse("d")) else {
+            continue;
+        };
         if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
             let whole = c.get(0).map_or((0, 0), |w| (w.start(), w.end()));
-            out.push(Candidate { start: whole.0, end: whole.1, value: day_value(date), resolution: DateResolution::Day, relative: false });
+            out.push(Candidate {
+                start: whole.0,
+                end: whole.1,
+                value: day_value(date),
+                resolution: DateResolution::Day,
+                relative: false,
+            });
         }
     }
     for c in p.year_in_context.captures_iter(text) {
         let Some(y) = c.name("y") else { continue };
         // "in 2018-19" or "in 2018,000" are not plain years.
         let next = text[y.end()..].chars().next();
-        if next.is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '%') || text[y.end()..].starts_with(",0") {
+        if next.is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '%')
+            || text[y.end()..].starts_with(",0")
+        {
             continue;
         }
         let after = text[y.end()..].trim_start();
-        if ["percent", "people", "troops", "soldiers", "km", "kilomet", "miles", "dollars"].iter().any(|u| after.starts_with(u)) {
+        if [
+            "percent", "people", "troops", "soldiers", "km", "kilomet", "miles", "dollars",
+        ]
+        .iter()
+        .any(|u| after.starts_with(u))
+        {
             continue;
         }
-        out.push(Candidate { start: y.start(), end: y.end(), value: y.as_str().to_string(), resolution: DateResolution::Year, relative: false });
+        out.push(Candidate {
+            start: y.start(),
+            end: y.end(),
+            value: y.as_str().to_string(),
+            resolution: DateResolution::Year,
+            relative: false,
+        });
     }
     for c in p.weekday.captures_iter(text) {
         let Some(wd) = c.name("wd") else { continue };
-        let Some(w) = weekday_number(wd.as_str()) else { continue };
+        let Some(w) = weekday_number(wd.as_str()) else {
+            continue;
+        };
         let pre = c.name("pre").map(|x| x.as_str().to_lowercase());
         let start = if matches!(pre.as_deref(), Some("last" | "next")) {
             c.get(0).map_or(wd.start(), |x| x.start())
@@ -283,7 +340,9 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             let today = p.weekday().num_days_from_monday();
             let back = (today + 7 - w) % 7;
             match pre.as_deref() {
-                Some("last") => p.checked_sub_days(Days::new(if back == 0 { 7 } else { back } as u64)),
+                Some("last") => {
+                    p.checked_sub_days(Days::new(if back == 0 { 7 } else { back } as u64))
+                }
                 Some("next") => {
                     let fwd = (w + 7 - today) % 7;
                     p.checked_add_days(Days::new(if fwd == 0 { 7 } else { fwd } as u64))
@@ -291,17 +350,35 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
                 _ => p.checked_sub_days(Days::new(back as u64)),
             }
         });
-        out.push(Candidate { start, end: wd.end(), value: value.map(day_value).unwrap_or_default(), resolution: DateResolution::Day, relative: true });
+        out.push(Candidate {
+            start,
+            end: wd.end(),
+            value: value.map(day_value).unwrap_or_default(),
+            resolution: DateResolution::Day,
+            relative: true,
+        });
     }
     for c in p.relative.captures_iter(text) {
         let whole = c.get(0).map_or((0, 0), |w| (w.start(), w.end()));
         let (value, resolution) = relative_value(&c, published);
-        out.push(Candidate { start: whole.0, end: whole.1, value: value.unwrap_or_default(), resolution, relative: true });
+        out.push(Candidate {
+            start: whole.0,
+            end: whole.1,
+            value: value.unwrap_or_default(),
+            resolution,
+            relative: true,
+        });
     }
 
     // Longest candidate wins where candidates overlap; ties go to the earlier pattern.
     let mut order: Vec<usize> = (0..out.len()).collect();
-    order.sort_by_key(|&i| (out[i].start, std::cmp::Reverse(out[i].end - out[i].start), i));
+    order.sort_by_key(|&i| {
+        (
+            out[i].start,
+            std::cmp::Reverse(out[i].end - out[i].start),
+            i,
+        )
+    });
     let mut kept: Vec<DateMention> = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
     for i in order {
@@ -348,16 +425,23 @@ fn relative_value(c: &Captures, published: Option<NaiveDate>) -> (Option<String>
         };
         return match unit.as_str().to_lowercase().as_str() {
             "month" => (
-                published.and_then(|p| shift_months(p, shift)).map(|d| month_value(d.year(), d.month())),
+                published
+                    .and_then(|p| shift_months(p, shift))
+                    .map(|d| month_value(d.year(), d.month())),
                 DateResolution::Month,
             ),
-            "year" => (published.map(|p| format!("{:04}", p.year() + shift)), DateResolution::Year),
+            "year" => (
+                published.map(|p| format!("{:04}", p.year() + shift)),
+                DateResolution::Year,
+            ),
             // No week resolution exists; leave the value empty rather than guess a day.
             _ => (None, DateResolution::Day),
         };
     }
     let n = c.name("n").and_then(|n| number_word(n.as_str()));
-    let unit = c.name("unit").map_or(String::new(), |u| u.as_str().to_lowercase());
+    let unit = c
+        .name("unit")
+        .map_or(String::new(), |u| u.as_str().to_lowercase());
     let unit = unit.trim_end_matches('s');
     let resolution = match unit {
         "month" => DateResolution::Month,
@@ -418,7 +502,10 @@ mod tests {
 
     #[test]
     fn absolute_dates_in_both_orders_and_ranges() {
-        let v = values("on May 9, 2018 and on 19 January, then January 20 and 21.", Some("2019-01-26"));
+        let v = values(
+            "on May 9, 2018 and on 19 January, then January 20 and 21.",
+            Some("2019-01-26"),
+        );
         assert_eq!(
             v,
             [
@@ -432,10 +519,21 @@ mod tests {
 
     #[test]
     fn relative_dates_need_the_publication_date() {
-        let text = "last Wednesday, on Friday, last September, three weeks ago, last month, in December";
+        let text =
+            "last Wednesday, on Friday, last September, three weeks ago, last month, in December";
         let v = values(text, Some("Sat, 26 Jan 2019 10:00:00 +0000"));
         let got: Vec<&str> = v.iter().map(|(_, v)| v.as_str()).collect();
-        assert_eq!(got, ["2019-01-23", "2019-01-25", "2018-09", "2019-01-05", "2018-12", "2018-12"]);
+        assert_eq!(
+            got,
+            [
+                "2019-01-23",
+                "2019-01-25",
+                "2018-09",
+                "2019-01-05",
+                "2018-12",
+                "2018-12"
+            ]
+        );
         for (_, value) in values(text, None) {
             assert!(value.is_empty());
         }

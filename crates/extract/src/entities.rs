@@ -39,62 +39,342 @@ const CONNECTORS: &[&str] = &[
 ];
 
 const TITLE_WORDS: &[&str] = &[
-    "Vice", "Prime", "Deputy", "Foreign", "Defense", "Defence", "Interior", "Finance", "Security",
-    "National", "State", "Crown", "Special", "Staff", "Operations", "Senior", "Acting", "Former",
-    "First", "Supreme", "Field", "Affairs", "Economy", "Health", "Education", "Energy", "Trade",
-    "Agriculture", "Transport", "Environment", "Communications", "Intelligence", "Military",
-    "Strategic", "Assistant", "Under", "Executive", "Attorney", "Solicitor", "Opposition",
-    "Labor", "Labour", "Justice", "of", "the", "for",
+    "Vice",
+    "Prime",
+    "Deputy",
+    "Foreign",
+    "Defense",
+    "Defence",
+    "Interior",
+    "Finance",
+    "Security",
+    "National",
+    "State",
+    "Crown",
+    "Special",
+    "Staff",
+    "Operations",
+    "Senior",
+    "Acting",
+    "Former",
+    "First",
+    "Supreme",
+    "Field",
+    "Affairs",
+    "Economy",
+    "Health",
+    "Education",
+    "Energy",
+    "Trade",
+    "Agriculture",
+    "Transport",
+    "Environment",
+    "Communications",
+    "Intelligence",
+    "Military",
+    "Strategic",
+    "Assistant",
+    "Under",
+    "Executive",
+    "Attorney",
+    "Solicitor",
+    "Opposition",
+    "Labor",
+    "Labour",
+    "Justice",
+    "of",
+    "the",
+    "for",
 ];
 
 const HEAD_TITLES: &[&str] = &[
-    "President", "Minister", "Secretary", "Chancellor", "King", "Queen", "Prince", "Princess",
-    "Sheikh", "Emir", "Ambassador", "Envoy", "Adviser", "Advisor", "Director", "General", "Chief",
-    "Commander", "Spokesman", "Spokeswoman", "Spokesperson", "Senator", "Sen.", "Rep.",
-    "Representative", "Governor", "Gov.", "Mayor", "Judge", "Pope", "Rabbi", "Rev.", "Mr.", "Mrs.",
-    "Ms.", "Dr.", "Prof.", "Gen.", "Maj.-Gen.", "Lt.-Gen.", "Brig.-Gen.", "Lt.", "Col.", "Maj.",
-    "Capt.", "Sgt.", "Adm.", "Colonel", "Major", "Captain", "Sergeant", "Admiral", "Lieutenant",
-    "Marshal", "Leader", "Ayatollah", "Chairman", "Chairwoman", "CEO", "Officer", "Speaker",
-    "Commissioner", "Lord", "Sir", "Dame", "Lady", "Secretary-General", "Premier", "Sultan",
+    "President",
+    "Minister",
+    "Secretary",
+    "Chancellor",
+    "King",
+    "Queen",
+    "Prince",
+    "Princess",
+    "Sheikh",
+    "Emir",
+    "Ambassador",
+    "Envoy",
+    "Adviser",
+    "Advisor",
+    "Director",
+    "General",
+    "Chief",
+    "Commander",
+    "Spokesman",
+    "Spokeswoman",
+    "Spokesperson",
+    "Senator",
+    "Sen.",
+    "Rep.",
+    "Representative",
+    "Governor",
+    "Gov.",
+    "Mayor",
+    "Judge",
+    "Pope",
+    "Rabbi",
+    "Rev.",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "Dr.",
+    "Prof.",
+    "Gen.",
+    "Maj.-Gen.",
+    "Lt.-Gen.",
+    "Brig.-Gen.",
+    "Lt.",
+    "Col.",
+    "Maj.",
+    "Capt.",
+    "Sgt.",
+    "Adm.",
+    "Colonel",
+    "Major",
+    "Captain",
+    "Sergeant",
+    "Admiral",
+    "Lieutenant",
+    "Marshal",
+    "Leader",
+    "Ayatollah",
+    "Chairman",
+    "Chairwoman",
+    "CEO",
+    "Officer",
+    "Speaker",
+    "Commissioner",
+    "Lord",
+    "Sir",
+    "Dame",
+    "Lady",
+    "Secretary-General",
+    "Premier",
+    "Sultan",
 ];
 
 const ORG_CUES: &[&str] = &[
-    "Ministry", "Council", "Forces", "Force", "Corps", "Agency", "Party", "News", "Times", "Post",
-    "Office", "Army", "Navy", "Committee", "Commission", "Union", "Bank", "Company", "Inc.",
-    "Corp.", "Ltd", "Group", "Court", "Parliament", "Cabinet", "Government", "University",
-    "Institute", "Association", "Organization", "Organisation", "Department", "Service",
-    "Services", "Command", "Guard", "Guards", "Magazine", "Press", "League", "Federation", "Fund",
-    "Authority", "Administration", "Senate", "Congress", "Police", "Movement", "Front",
-    "Brigades", "Network", "Journal", "Herald", "Tribune", "Telegraph", "Guardian", "Radio",
-    "Television", "Foundation", "Airlines", "Airways", "Club", "Church", "Assembly", "Knesset",
-    "Kremlin", "Pentagon", "Reuters", "Hezbollah", "Hamas", "Taliban", "Board", "Bureau",
-    "Centre", "Center", "Alliance", "Coalition", "Federal", "Society", "Review", "Daily",
-    "Gazette", "Channel", "Broadcasting", "Corporation", "Holdings", "Motors", "Technologies",
+    "Ministry",
+    "Council",
+    "Forces",
+    "Force",
+    "Corps",
+    "Agency",
+    "Party",
+    "News",
+    "Times",
+    "Post",
+    "Office",
+    "Army",
+    "Navy",
+    "Committee",
+    "Commission",
+    "Union",
+    "Bank",
+    "Company",
+    "Inc.",
+    "Corp.",
+    "Ltd",
+    "Group",
+    "Court",
+    "Parliament",
+    "Cabinet",
+    "Government",
+    "University",
+    "Institute",
+    "Association",
+    "Organization",
+    "Organisation",
+    "Department",
+    "Service",
+    "Services",
+    "Command",
+    "Guard",
+    "Guards",
+    "Magazine",
+    "Press",
+    "League",
+    "Federation",
+    "Fund",
+    "Authority",
+    "Administration",
+    "Senate",
+    "Congress",
+    "Police",
+    "Movement",
+    "Front",
+    "Brigades",
+    "Network",
+    "Journal",
+    "Herald",
+    "Tribune",
+    "Telegraph",
+    "Guardian",
+    "Radio",
+    "Television",
+    "Foundation",
+    "Airlines",
+    "Airways",
+    "Club",
+    "Church",
+    "Assembly",
+    "Knesset",
+    "Kremlin",
+    "Pentagon",
+    "Reuters",
+    "Hezbollah",
+    "Hamas",
+    "Taliban",
+    "Board",
+    "Bureau",
+    "Centre",
+    "Center",
+    "Alliance",
+    "Coalition",
+    "Federal",
+    "Society",
+    "Review",
+    "Daily",
+    "Gazette",
+    "Channel",
+    "Broadcasting",
+    "Corporation",
+    "Holdings",
+    "Motors",
+    "Technologies",
+];
+
+/// Organisations usually named by one word.
+const STANDALONE_ORGS: &[&str] = &[
+    "Kremlin",
+    "Pentagon",
+    "Reuters",
+    "Hezbollah",
+    "Hamas",
+    "Taliban",
+    "Knesset",
+    "NATO",
+    "Congress",
+    "Parliament",
+    "Senate",
+    "Cabinet",
+    "Bloomberg",
+    "Google",
+    "Facebook",
+    "Twitter",
+    "Microsoft",
+    "Apple",
+    "Amazon",
 ];
 
 const LOC_CUES: &[&str] = &[
-    "Heights", "Sea", "River", "Gulf", "Strait", "Valley", "Mountains", "Mount", "Island",
-    "Islands", "Peninsula", "Province", "Region", "Strip", "Desert", "Lake", "Ocean", "Bay",
-    "Coast", "Street", "Square", "Airport", "Border", "Plateau", "County", "District",
+    "Heights",
+    "Sea",
+    "River",
+    "Gulf",
+    "Strait",
+    "Valley",
+    "Mountains",
+    "Mount",
+    "Island",
+    "Islands",
+    "Peninsula",
+    "Province",
+    "Region",
+    "Strip",
+    "Desert",
+    "Lake",
+    "Ocean",
+    "Bay",
+    "Coast",
+    "Street",
+    "Square",
+    "Airport",
+    "Border",
+    "Plateau",
+    "County",
+    "District",
 ];
 
 const MISC_WORDS: &[&str] = &[
-    "Shiite", "Shia", "Sunni", "Jewish", "Jew", "Jews", "Muslim", "Muslims", "Christian",
-    "Christians", "Arab", "Arabs", "Kurdish", "Kurds", "Western", "Islamist", "Zionist",
-    "Catholic", "Islamic", "European", "Europeans", "African", "Asian", "Soviet", "Persian",
+    "Shiite",
+    "Shia",
+    "Sunni",
+    "Jewish",
+    "Jew",
+    "Jews",
+    "Muslim",
+    "Muslims",
+    "Christian",
+    "Christians",
+    "Arab",
+    "Arabs",
+    "Kurdish",
+    "Kurds",
+    "Western",
+    "Islamist",
+    "Zionist",
+    "Catholic",
+    "Islamic",
+    "European",
+    "Europeans",
+    "African",
+    "Asian",
+    "Soviet",
+    "Persian",
 ];
 
 const NOT_NAMES: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "I", "I’m", "I'm", "I’ve", "I'd", "OK", "TV", "AM", "PM", "Mr", "Credit",
-    "Photo", "Read", "More", "Click", "Share", "Advertisement",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "I",
+    "I’m",
+    "I'm",
+    "I’ve",
+    "I'd",
+    "OK",
+    "TV",
+    "AM",
+    "PM",
+    "Mr",
+    "Credit",
+    "Photo",
+    "Read",
+    "More",
+    "Click",
+    "Share",
+    "Advertisement",
 ];
 
 fn is_acronym(word: &str) -> bool {
     let letters: Vec<char> = word.chars().filter(|c| *c != '.').collect();
     (2..=6).contains(&letters.len())
-        && letters.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && letters
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && letters.iter().filter(|c| c.is_ascii_uppercase()).count() >= 2
 }
 
@@ -106,8 +386,9 @@ fn is_name_token(word: &str) -> bool {
         return word.chars().any(char::is_alphabetic);
     }
     // "al-Assad", "bin-Salman": a lower-case prefix before a capitalised part.
-    word.split_once('-')
-        .is_some_and(|(pre, rest)| matches!(pre, "al" | "el" | "bin" | "ben" | "abu") && is_capitalised(rest))
+    word.split_once('-').is_some_and(|(pre, rest)| {
+        matches!(pre, "al" | "el" | "bin" | "ben" | "abu") && is_capitalised(rest)
+    })
 }
 
 struct Context<'a> {
@@ -151,6 +432,9 @@ impl<'a> Context<'a> {
         if self.mid_sentence_caps.contains(bare) {
             return true;
         }
+        if self.headline_token[i] {
+            return false;
+        }
         let lower = bare.to_lowercase();
         let inflected = ["ing", "ed", "ly"].iter().any(|s| lower.ends_with(s));
         !inflected && !self.lower_words.contains(lower.as_str())
@@ -172,7 +456,11 @@ fn headline_flags(text: &str, tokens: &[Token]) -> Vec<bool> {
             .filter(|w| w.chars().count() > 3)
             .collect();
         let caps = long.iter().filter(|w| is_capitalised(w)).count();
-        if long.len() >= 3 && caps * 10 >= long.len() * 7 && end - start < 200 {
+        // Prose ends with sentence punctuation; headlines usually do not.
+        let prose = text[start..end]
+            .trim_end()
+            .ends_with(['.', '!', '?', '”', '"', ':', ',']);
+        if !prose && long.len() >= 3 && caps * 10 >= long.len() * 7 && end - start < 200 {
             flags[first..i].iter_mut().for_each(|f| *f = true);
         }
     }
@@ -191,10 +479,18 @@ fn find_runs(cx: &Context) -> Vec<Run> {
     let tokens = cx.tokens;
     let text = cx.text;
     let mut i = 0;
+    // A word after a rejected sentence-initial word ("Breaking News") needs evidence too.
+    let mut carried = false;
     while i < tokens.len() {
         let w = cx.word(i);
-        let needs_evidence = tokens[i].initial || cx.headline_token[i];
+        let needs_evidence = tokens[i].initial || cx.headline_token[i] || carried;
+        carried = false;
         if !is_name_token(w) || (needs_evidence && !cx.initial_word_is_name(i)) {
+            carried = needs_evidence
+                && is_name_token(w)
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|n| &text[tokens[i].end..n.start] == " ");
             i += 1;
             continue;
         }
@@ -222,8 +518,11 @@ fn find_runs(cx: &Context) -> Vec<Run> {
                 while k < tokens.len() && k < j + 2 && CONNECTORS.contains(&cx.word(k)) {
                     k += 1;
                 }
-                let joined = (j..=k).all(|m| m < tokens.len() && m > 0 && &text[tokens[m - 1].end..tokens[m].start] == " ");
-                if joined && k < tokens.len() && is_name_token(cx.word(k)) && !cx.headline_token[k] {
+                let joined = (j..=k).all(|m| {
+                    m < tokens.len() && m > 0 && &text[tokens[m - 1].end..tokens[m].start] == " "
+                });
+                if joined && k < tokens.len() && is_name_token(cx.word(k)) && !cx.headline_token[k]
+                {
                     j = k;
                     continue;
                 }
@@ -260,12 +559,12 @@ fn title_split(cx: &Context, run: &Run) -> Option<usize> {
     }
     // A given name after a title ("… of the Armed Forces Valery Gerasimov").
     let head_anywhere = words.iter().position(|w| HEAD_TITLES.contains(w));
-    if let Some(h) = head_anywhere {
-        if let Some(p) = (h + 1..words.len()).rev().find(|&p| lex.is_first_name(words[p])) {
-            if words.len() - p <= 4 && split.is_none_or(|s| p > s) {
-                split = Some(p);
-            }
-        }
+    if let Some(h) = head_anywhere
+        && let Some(p) = (h + 1..words.len()).find(|&p| lex.is_first_name(words[p]))
+        && words.len() - p <= 4
+        && split.is_none_or(|s| p > s)
+    {
+        split = Some(p);
     }
     let s = split?;
     // The name must not start with a connector.
@@ -319,18 +618,23 @@ fn followed_by_reporting_verb(text: &str, end: usize) -> bool {
     lexicon().is_reporting_verb(&word)
 }
 
-fn type_name(cx: &Context, first: usize, last: usize, end: usize, titled: bool) -> Option<(EntityKind, bool, Option<String>)> {
+fn type_name(
+    cx: &Context,
+    first: usize,
+    last: usize,
+    end: usize,
+    titled: bool,
+) -> Option<(EntityKind, bool, Option<String>)> {
     let lex = lexicon();
     let text = cx.text;
     let name = &text[cx.tokens[first].start..end];
     let words: Vec<&str> = name.split(' ').collect();
     let last_word = *words.last()?;
     let of_pos = words.iter().position(|w| *w == "of");
-    if ORG_CUES.contains(&last_word) || of_pos.is_some_and(|p| p > 0 && ORG_CUES.contains(&words[p - 1])) {
+    if (words.len() > 1 && ORG_CUES.contains(&last_word))
+        || of_pos.is_some_and(|p| p > 0 && ORG_CUES.contains(&words[p - 1]))
+    {
         return Some((EntityKind::ORG, true, None));
-    }
-    if titled {
-        return Some((EntityKind::PER, true, None));
     }
     if let Some(alias) = place_alias(name) {
         return Some((EntityKind::LOC, true, Some(alias.to_string())));
@@ -338,18 +642,47 @@ fn type_name(cx: &Context, first: usize, last: usize, end: usize, titled: bool) 
     if lex.place(name).is_some() {
         return Some((EntityKind::LOC, true, None));
     }
-    if words.len() == 1 {
-        if let Some(country) = lex.demonym_country(name).or_else(|| lex.demonym_country(name.strip_suffix('s')?)) {
-            return Some((EntityKind::MISC, true, Some(country.to_string())));
+    // Datelines print places in capitals ("JERUSALEM").
+    if name.chars().count() > 3 && name.chars().all(|c| c.is_uppercase() || c == ' ') {
+        let titled: String = name
+            .split(' ')
+            .map(|w| {
+                let mut cs = w.chars();
+                cs.next().map_or(String::new(), |f| {
+                    f.to_string() + &cs.as_str().to_lowercase()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        if lex.place(&titled).is_some() {
+            return Some((EntityKind::LOC, true, Some(titled)));
         }
+    }
+    if words.len() == 1
+        && let Some(country) = lex
+            .demonym_country(name)
+            .or_else(|| lex.demonym_country(name.strip_suffix('s')?))
+    {
+        return Some((EntityKind::MISC, true, Some(country.to_string())));
+    }
+    if titled {
+        return Some((EntityKind::PER, true, None));
+    }
+    if words.len() == 1 {
         if MISC_WORDS.contains(&name) {
             return Some((EntityKind::MISC, true, None));
         }
         if is_acronym(name) {
             return Some((EntityKind::ORG, true, None));
         }
-        if ORG_CUES.contains(&name) {
+        if STANDALONE_ORGS.contains(&name) {
             return Some((EntityKind::ORG, true, None));
+        }
+        if ORG_CUES.contains(&name) || HEAD_TITLES.contains(&name) || TITLE_WORDS.contains(&name) {
+            return None;
+        }
+        if name.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+            return None;
         }
         if lex.is_first_name(name) || followed_by_reporting_verb(text, end) {
             return Some((EntityKind::PER, lex.is_first_name(name), None));
@@ -367,7 +700,12 @@ fn type_name(cx: &Context, first: usize, last: usize, end: usize, titled: bool) 
     }
     let name_like = words.len() <= 3
         && words.iter().all(|w| {
-            is_name_token(w) && !lex.is_common(w) && !is_title_word(w) && lex.place(w).is_none() && lex.demonym_country(w).is_none() && !is_acronym(w)
+            is_name_token(w)
+                && !lex.is_common(w)
+                && !is_title_word(w)
+                && lex.place(w).is_none()
+                && lex.demonym_country(w).is_none()
+                && !is_acronym(w)
         });
     let _ = last;
     if name_like {
@@ -392,20 +730,37 @@ pub fn find(text: &str, analysis: &Analysis, authors: &[String]) -> Found {
             lower_words.insert(w);
         }
     }
-    let cx = Context { text, tokens, mid_sentence_caps, lower_words, headline_token };
+    let cx = Context {
+        text,
+        tokens,
+        mid_sentence_caps,
+        lower_words,
+        headline_token,
+    };
     let mut raw: Vec<RawMention> = Vec::new();
     for run in find_runs(&cx) {
-        let sentence_start = analysis.sentences.get(tokens[run.first].sentence).map_or(0, |s| s.0);
+        let sentence_start = analysis
+            .sentences
+            .get(tokens[run.first].sentence)
+            .map_or(0, |s| s.0);
         let split = title_split(&cx, &run);
         let (name_first, mut title) = match split {
             Some(s) => {
                 let title_text = text[tokens[run.first].start..tokens[s - 1].end].to_string();
                 // A leading nationality or acronym is also a mention of its own.
                 let w0 = cx.word(run.first);
-                if let Some((kind, sure, canonical)) = type_name(&cx, run.first, run.first, tokens[run.first].end, false) {
-                    if lexicon().demonym_country(w0).is_some() || is_acronym(w0) {
-                        raw.push(RawMention { start: tokens[run.first].start, end: tokens[run.first].end, kind, sure, title: None, canonical });
-                    }
+                if let Some((kind, sure, canonical)) =
+                    type_name(&cx, run.first, run.first, tokens[run.first].end, false)
+                    && (lexicon().demonym_country(w0).is_some() || is_acronym(w0))
+                {
+                    raw.push(RawMention {
+                        start: tokens[run.first].start,
+                        end: tokens[run.first].end,
+                        kind,
+                        sure,
+                        title: None,
+                        canonical,
+                    });
                 }
                 (s, Some(title_text))
             }
@@ -417,19 +772,49 @@ pub fn find(text: &str, analysis: &Analysis, authors: &[String]) -> Found {
         if title.is_none() && run.last > run.first {
             let w0 = cx.word(run.first);
             let whole = &text[tokens[run.first].start..run.end];
-            let is_org = type_name(&cx, run.first, run.last, run.end, false).is_some_and(|t| t.0 == EntityKind::ORG);
-            if lexicon().demonym_country(w0).is_some() && !is_org && lexicon().place(whole).is_none() {
-                if let Some((kind, sure, canonical)) = type_name(&cx, run.first, run.first, tokens[run.first].end, false) {
-                    raw.push(RawMention { start: tokens[run.first].start, end: tokens[run.first].end, kind, sure, title: None, canonical });
+            let is_org = type_name(&cx, run.first, run.last, run.end, false)
+                .is_some_and(|t| t.0 == EntityKind::ORG);
+            if lexicon().demonym_country(w0).is_some()
+                && !is_org
+                && lexicon().place(whole).is_none()
+            {
+                if let Some((kind, sure, canonical)) =
+                    type_name(&cx, run.first, run.first, tokens[run.first].end, false)
+                {
+                    raw.push(RawMention {
+                        start: tokens[run.first].start,
+                        end: tokens[run.first].end,
+                        kind,
+                        sure,
+                        title: None,
+                        canonical,
+                    });
                 }
                 name_first = run.first + 1;
+            }
+        }
+        // "… ambassador to Tehran Levan Dzhagaryan": a place directly before a given name.
+        if name_first < run.last {
+            let w = cx.word(name_first);
+            if lexicon().place(w).is_some() && lexicon().is_first_name(cx.word(name_first + 1)) {
+                raw.push(RawMention {
+                    start: tokens[name_first].start,
+                    end: tokens[name_first].end,
+                    kind: EntityKind::LOC,
+                    sure: true,
+                    title: None,
+                    canonical: None,
+                });
+                name_first += 1;
             }
         }
         let start = tokens[name_first].start;
         if title.is_none() {
             title = appositive_title(text, start, sentence_start);
         }
-        let Some((mut kind, mut sure, canonical)) = type_name(&cx, name_first, run.last, run.end, title.is_some()) else {
+        let Some((mut kind, mut sure, canonical)) =
+            type_name(&cx, name_first, run.last, run.end, title.is_some())
+        else {
             continue;
         };
         let name = &text[start..run.end];
@@ -440,7 +825,14 @@ pub fn find(text: &str, analysis: &Analysis, authors: &[String]) -> Found {
         if kind != EntityKind::PER {
             title = None;
         }
-        raw.push(RawMention { start, end: run.end, kind, sure, title, canonical });
+        raw.push(RawMention {
+            start,
+            end: run.end,
+            kind,
+            sure,
+            title,
+            canonical,
+        });
     }
     raw.sort_by_key(|m| (m.start, m.end));
     group(text, raw)
@@ -477,11 +869,12 @@ fn group(text: &str, raw: Vec<RawMention>) -> Found {
         let mut kind = m.kind;
         let mut full = name.to_string();
         // A shorter form of a person named in full elsewhere in the article.
-        if matches!(kind, EntityKind::PER | EntityKind::MISC) || (!m.sure && kind != EntityKind::LOC) {
-            if let Some((pi, _)) = people.iter().find(|(_, t)| contains(t, &tokens)) {
-                kind = EntityKind::PER;
-                full = name_of(&raw[*pi]).to_string();
-            }
+        if (matches!(kind, EntityKind::PER | EntityKind::MISC)
+            || (!m.sure && kind != EntityKind::LOC))
+            && let Some((pi, _)) = people.iter().find(|(_, t)| contains(t, &tokens))
+        {
+            kind = EntityKind::PER;
+            full = name_of(&raw[*pi]).to_string();
         }
         let canonical = match (&m.canonical, kind) {
             (Some(c), _) => c.clone(),

@@ -64,14 +64,62 @@ pub const DOC: StageDoc = StageDoc {
     kind: "extract",
     summary: "Finds metadata, entities with titles, quotes with speakers, dates and quantities.",
     keys: &[
-        KeyDoc { name: "metadata", kind: "boolean", default: "true", choices: &[], doc: "Fill the byline, authors, outlet and dateline, and fix kicker titles." },
-        KeyDoc { name: "entities", kind: "boolean", default: "true", choices: &[], doc: "Tag people, organisations, places and other names (PER/ORG/LOC/MISC)." },
-        KeyDoc { name: "quotes", kind: "boolean", default: "true", choices: &[], doc: "Find direct quotes and attribute them to speakers." },
-        KeyDoc { name: "dates", kind: "boolean", default: "true", choices: &[], doc: "Find dates and resolve them against the publication date." },
-        KeyDoc { name: "quantities", kind: "boolean", default: "true", choices: &[], doc: "Find amounts with units (distances, money, percentages, counts, durations)." },
-        KeyDoc { name: "max_quote_chars", kind: "integer", default: "5000", choices: &[], doc: "An opening quote mark not closed within this many characters ends its quote at the paragraph end." },
-        KeyDoc { name: "min_quote_words", kind: "integer", default: "4", choices: &[], doc: "Shorter quotes are kept only when a speaker is attributed right next to them." },
-        KeyDoc { name: "promote_headline", kind: "boolean", default: "true", choices: &[], doc: "Use the text's first line as title when the title is a section kicker." },
+        KeyDoc {
+            name: "metadata",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Fill the byline, authors, outlet and dateline, and fix kicker titles.",
+        },
+        KeyDoc {
+            name: "entities",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Tag people, organisations, places and other names (PER/ORG/LOC/MISC).",
+        },
+        KeyDoc {
+            name: "quotes",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Find direct quotes and attribute them to speakers.",
+        },
+        KeyDoc {
+            name: "dates",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Find dates and resolve them against the publication date.",
+        },
+        KeyDoc {
+            name: "quantities",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Find amounts with units (distances, money, percentages, counts, durations).",
+        },
+        KeyDoc {
+            name: "max_quote_chars",
+            kind: "integer",
+            default: "5000",
+            choices: &[],
+            doc: "An opening quote mark not closed within this many characters ends its quote at the paragraph end.",
+        },
+        KeyDoc {
+            name: "min_quote_words",
+            kind: "integer",
+            default: "4",
+            choices: &[],
+            doc: "Shorter quotes are kept only when a speaker is attributed right next to them.",
+        },
+        KeyDoc {
+            name: "promote_headline",
+            kind: "boolean",
+            default: "true",
+            choices: &[],
+            doc: "Use the text's first line as title when the title is a section kicker.",
+        },
     ],
 };
 
@@ -148,7 +196,11 @@ pub fn extract_document(cfg: &ExtractConfig, doc: &mut Document, tally: &mut Tal
     let analysis = text::analyse(text);
     let published = doc.published.as_deref().and_then(parse_published);
 
-    let dates = if cfg.dates { dates::find(text, published) } else { Vec::new() };
+    let dates = if cfg.dates {
+        dates::find(text, published)
+    } else {
+        Vec::new()
+    };
     let quantities = if cfg.quantities {
         quantities::find(text, &dates)
     } else {

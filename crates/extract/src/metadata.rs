@@ -25,11 +25,11 @@ pub fn apply(doc: &mut Document, promote_headline: bool) -> Report {
     if promote_headline {
         report.title_promoted = promote_title(doc);
     }
-    if doc.meta.byline.is_none() {
-        if let Some(line) = find_byline_line(&doc.text) {
-            doc.meta.byline = Some(line);
-            report.byline_from_text = true;
-        }
+    if doc.meta.byline.is_none()
+        && let Some(line) = find_byline_line(&doc.text)
+    {
+        doc.meta.byline = Some(line);
+        report.byline_from_text = true;
     }
     if let Some(byline) = doc.meta.byline.clone() {
         let (authors, outlet) = parse_byline(&byline);
@@ -80,10 +80,9 @@ fn promote_title(doc: &mut Document) -> bool {
     if !is_kicker(title.trim()) {
         return false;
     }
-    let mut line_no = 0;
     let mut offset = 0;
-    for line in doc.text.split('\n') {
-        line_no += 1;
+    for (index, line) in doc.text.split('\n').enumerate() {
+        let line_no = index + 1;
         let trimmed = line.trim();
         if trimmed.is_empty() {
             offset += line.len() + 1;
@@ -111,7 +110,9 @@ fn promote_title(doc: &mut Document) -> bool {
 
 fn byline_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^\s*(?:[Bb][Yy]|[Ww]ritten by)[:\s]+\p{Lu}").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*(?:[Bb][Yy]|[Ww]ritten by)[:\s]+\p{Lu}").expect("valid regex")
+    })
 }
 
 /// A byline printed in the first lines of the text ("By Batya Jerenberg, World Israel News").
@@ -125,20 +126,100 @@ fn find_byline_line(text: &str) -> Option<String> {
 }
 
 const OUTLET_CUES: &[&str] = &[
-    "News", "Times", "Post", "Press", "Agency", "Reuters", "AP", "AFP", "Journal", "Herald",
-    "Tribune", "Daily", "Network", "Media", "Radio", "TV", "Television", "Telegraph", "Guardian",
-    "Gazette", "Magazine", "Review", "Wire", "Online", "Service", "Broadcasting", "Channel",
-    "Monitor", "Observer", "Insider", "Chronicle", "Star", "Mail", "Express", "Standard",
-    "Independent", "Bloomberg", "JTA", "JNS", "CNN", "BBC", "Associated",
+    "News",
+    "Times",
+    "Post",
+    "Press",
+    "Agency",
+    "Reuters",
+    "AP",
+    "AFP",
+    "Journal",
+    "Herald",
+    "Tribune",
+    "Daily",
+    "Network",
+    "Media",
+    "Radio",
+    "TV",
+    "Television",
+    "Telegraph",
+    "Guardian",
+    "Gazette",
+    "Magazine",
+    "Review",
+    "Wire",
+    "Online",
+    "Service",
+    "Broadcasting",
+    "Channel",
+    "Monitor",
+    "Observer",
+    "Insider",
+    "Chronicle",
+    "Star",
+    "Mail",
+    "Express",
+    "Standard",
+    "Independent",
+    "Bloomberg",
+    "JTA",
+    "JNS",
+    "CNN",
+    "BBC",
+    "Associated",
 ];
 
 const NOT_NAME_WORDS: &[&str] = &[
-    "Minute", "Minutes", "Read", "Published", "Updated", "Staff", "Reporter", "Correspondent",
-    "Editor", "Writer", "Contributor", "Team", "Desk", "Senior", "Chief", "Special", "Photo",
-    "Opinion", "Analysis", "Comment", "Share", "Last", "Ago", "Hours", "Am", "Pm", "Edt", "Gmt",
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "The", "And",
+    "Minute",
+    "Minutes",
+    "Read",
+    "Published",
+    "Updated",
+    "Staff",
+    "Reporter",
+    "Correspondent",
+    "Editor",
+    "Writer",
+    "Contributor",
+    "Team",
+    "Desk",
+    "Senior",
+    "Chief",
+    "Special",
+    "Photo",
+    "Opinion",
+    "Analysis",
+    "Comment",
+    "Share",
+    "Last",
+    "Ago",
+    "Hours",
+    "Am",
+    "Pm",
+    "Edt",
+    "Gmt",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "The",
+    "And",
 ];
 
 const NAME_PARTICLES: &[&str] = &[
@@ -154,7 +235,8 @@ pub fn is_person_name(s: &str) -> bool {
     }
     let capitalised = |t: &str| {
         t.chars().next().is_some_and(char::is_uppercase)
-            && t.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
+            && t.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
     };
     let lex = lexicon();
     tokens.first().is_some_and(|t| capitalised(t))
@@ -165,7 +247,9 @@ pub fn is_person_name(s: &str) -> bool {
         && !tokens.iter().any(|t| {
             NOT_NAME_WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
                 || OUTLET_CUES.contains(t)
-                || lex.place(t).is_some_and(|k| k == crate::lexicon::PlaceKind::Country)
+                || lex
+                    .place(t)
+                    .is_some_and(|k| k == crate::lexicon::PlaceKind::Country)
         })
 }
 
@@ -174,8 +258,15 @@ fn is_outlet(part: &str) -> bool {
     let tokens: Vec<&str> = part.split_whitespace().collect();
     !tokens.is_empty()
         && tokens.len() <= 6
-        && tokens.iter().all(|t| t.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()) || matches!(*t, "of" | "the" | "and" | "&"))
-        && (tokens.iter().any(|t| OUTLET_CUES.contains(t) || lex.place(t).is_some())
+        && tokens.iter().all(|t| {
+            t.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+                || matches!(*t, "of" | "the" | "and" | "&")
+        })
+        && (tokens
+            .iter()
+            .any(|t| OUTLET_CUES.contains(t) || lex.place(t).is_some())
             || part.contains(".com")
             || part.contains(".org"))
 }
@@ -183,7 +274,8 @@ fn is_outlet(part: &str) -> bool {
 /// Splits a byline into validated author names and an outlet.
 pub fn parse_byline(byline: &str) -> (Vec<String>, Option<String>) {
     static BY: OnceLock<Regex> = OnceLock::new();
-    let by = BY.get_or_init(|| Regex::new(r"^\s*(?:[Bb][Yy]|[Ww]ritten by)[:\s]+").expect("valid regex"));
+    let by = BY
+        .get_or_init(|| Regex::new(r"^\s*(?:[Bb][Yy]|[Ww]ritten by)[:\s]+").expect("valid regex"));
     let body = by.replace(byline.trim(), "");
     let mut authors = Vec::new();
     let mut outlet = None;
@@ -219,13 +311,21 @@ fn dateline_regex() -> &'static Regex {
 /// A dateline at the start of one of the first paragraphs: "JERUSALEM (JTA) —",
 /// "MOSCOW, Jan 5 (Reuters) -", "WASHINGTON —". A mixed-case place needs an agency.
 pub fn find_dateline(text: &str) -> Option<Dateline> {
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()).take(4) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(4)
+    {
         let Some(c) = dateline_regex().captures(line) else {
             continue;
         };
         let place = c.name("place").map_or("", |m| m.as_str()).trim();
         let agency = c.name("agency").map(|m| m.as_str().trim().to_string());
-        let all_caps = place.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase)
+        let all_caps = place
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase)
             && place.chars().filter(|c| c.is_alphabetic()).count() >= 3;
         if !all_caps && agency.is_none() {
             continue;
@@ -247,7 +347,10 @@ mod tests {
     #[test]
     fn datelines_of_common_shapes() {
         let d = find_dateline("MOSCOW, Jan 5 (Reuters) - Russia said").expect("dateline");
-        assert_eq!((d.place.as_str(), d.agency.as_deref()), ("MOSCOW", Some("Reuters")));
+        assert_eq!(
+            (d.place.as_str(), d.agency.as_deref()),
+            ("MOSCOW", Some("Reuters"))
+        );
         assert_eq!(d.text, "MOSCOW, Jan 5 (Reuters) -");
         let d = find_dateline("WASHINGTON — The Senate").expect("dateline");
         assert_eq!((d.place.as_str(), d.agency), ("WASHINGTON", None));

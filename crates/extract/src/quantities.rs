@@ -22,7 +22,13 @@ struct Unit {
 fn unit_of(word: &str) -> Option<Unit> {
     let w = word.to_lowercase();
     let w = w.split_whitespace().collect::<Vec<_>>().join(" ");
-    let u = |unit, kind, to_base| Some(Unit { unit, kind, to_base });
+    let u = |unit, kind, to_base| {
+        Some(Unit {
+            unit,
+            kind,
+            to_base,
+        })
+    };
     match w.as_str() {
         "mile" | "miles" | "mi" => u("mile", "distance", Some((1.609344, "km"))),
         "nautical mile" | "nautical miles" => u("nautical mile", "distance", Some((1.852, "km"))),
@@ -56,14 +62,48 @@ fn unit_of(word: &str) -> Option<Unit> {
 }
 
 const COUNT_UNITS: &[&str] = &[
-    "people", "persons", "personnel", "troops", "soldiers", "civilians", "officers", "children",
-    "residents", "refugees", "fighters", "militants", "workers", "members", "employees",
-    "students", "deaths", "casualties", "victims", "protesters", "prisoners", "patients", "cases",
-    "voters", "jobs", "households", "families", "migrants", "passengers", "policemen", "officials",
-    "diplomats", "journalists", "hostages", "rockets", "missiles", "strikes", "articles",
+    "people",
+    "persons",
+    "personnel",
+    "troops",
+    "soldiers",
+    "civilians",
+    "officers",
+    "children",
+    "residents",
+    "refugees",
+    "fighters",
+    "militants",
+    "workers",
+    "members",
+    "employees",
+    "students",
+    "deaths",
+    "casualties",
+    "victims",
+    "protesters",
+    "prisoners",
+    "patients",
+    "cases",
+    "voters",
+    "jobs",
+    "households",
+    "families",
+    "migrants",
+    "passengers",
+    "policemen",
+    "officials",
+    "diplomats",
+    "journalists",
+    "hostages",
+    "rockets",
+    "missiles",
+    "strikes",
+    "articles",
 ];
 
-const CURRENCY_SYMBOLS: &[(&str, &str)] = &[("US$", "USD"), ("$", "USD"), ("£", "GBP"), ("€", "EUR")];
+const CURRENCY_SYMBOLS: &[(&str, &str)] =
+    &[("US$", "USD"), ("$", "USD"), ("£", "GBP"), ("€", "EUR")];
 
 fn pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -172,12 +212,19 @@ pub fn find(text: &str, dates: &[DateMention]) -> Vec<Quantity> {
         {
             continue;
         }
-        if text[num.end()..].starts_with(|ch: char| ch.is_alphanumeric()) && c.name("sabbr").is_none() && c.name("scale").is_none() && c.name("unit").is_none() {
+        if text[num.end()..].starts_with(|ch: char| ch.is_alphanumeric())
+            && c.name("sabbr").is_none()
+            && c.name("scale").is_none()
+            && c.name("unit").is_none()
+        {
             continue;
         }
         if let Some(adj) = c.name("adj") {
             let a = adj.as_str().trim();
-            let is_count = c.name("unit").and_then(|u| unit_of(u.as_str())).is_some_and(|u| u.kind == "count");
+            let is_count = c
+                .name("unit")
+                .and_then(|u| unit_of(u.as_str()))
+                .is_some_and(|u| u.kind == "count");
             if !is_count || lexicon().is_common(a) {
                 continue;
             }
@@ -187,8 +234,14 @@ pub fn find(text: &str, dates: &[DateMention]) -> Vec<Quantity> {
         if dates.iter().any(|d| d.start < end && start < d.end) {
             continue;
         }
-        let Some(mut number) = number_value(num.as_str()) else { continue };
-        number *= match c.name("scale").map(|m| m.as_str()).or(c.name("sabbr").map(|m| m.as_str())) {
+        let Some(mut number) = number_value(num.as_str()) else {
+            continue;
+        };
+        number *= match c
+            .name("scale")
+            .map(|m| m.as_str())
+            .or(c.name("sabbr").map(|m| m.as_str()))
+        {
             Some("hundred") => 1e2,
             Some("thousand" | "k") => 1e3,
             Some("million" | "m") => 1e6,
@@ -203,12 +256,19 @@ pub fn find(text: &str, dates: &[DateMention]) -> Vec<Quantity> {
                     .iter()
                     .find(|(s, _)| Some(*s) == cur)
                     .map_or("USD", |(_, code)| code);
-                Unit { unit: code, kind: "money", to_base: Some((1.0, code)) }
+                Unit {
+                    unit: code,
+                    kind: "money",
+                    to_base: Some((1.0, code)),
+                }
             }
         };
         // "$5 million dollars" keeps the symbol's currency.
         let (normalized, normalized_unit) = match unit.to_base {
-            Some((factor, base)) => (Some(round_significant(number * factor)), Some(base.to_string())),
+            Some((factor, base)) => (
+                Some(round_significant(number * factor)),
+                Some(base.to_string()),
+            ),
             None => (None, None),
         };
         out.push(Quantity {

@@ -31,10 +31,12 @@ use crate::text::Analysis;
 
 const NAME: &str = r"\p{Lu}[\p{L}\p{M}.’'-]*(?:\s+(?:(?:of|the|al|bin|de|van|von)\s+){0,2}\p{Lu}[\p{L}\p{M}.’'-]*){0,5}";
 const PRONOUN: &str = r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Hh]im|[Hh]er|[Tt]hem)\b";
-const ROLE_NOUNS: &str = "officials?|spokesman|spokeswoman|spokesperson|minister|ministry|office|sources?|diplomats?|ambassador|envoy|president|premier|adviser|advisor|aide|analyst|expert|commander|officer|general|leader|lawmaker|senator|statement|agency|embassy|army|military|police|government|prosecutor|lawyer|witness|resident|activist|chief|head|spokespeople|representative";
+const ROLE_NOUNS: &str = "officials?|spokesman|spokeswoman|spokesperson|minister|ministry|office|sources?|diplomats?|ambassador|envoy|president|premier|adviser|advisor|aide|analyst|expert|commander|officer|general|leader|lawmaker|senator|agency|embassy|army|military|police|government|prosecutor|lawyer|witness|resident|activist|chief|head|spokespeople|representative";
 
 fn nominal() -> String {
-    format!(r"\b(?:[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother)\s+(?:[\p{{L}}’'-]+\s+){{0,4}}?(?:{ROLE_NOUNS})\b")
+    format!(
+        r"\b(?:[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother)\s+(?:[\p{{L}}’'-]+\s+){{0,4}}?(?:{ROLE_NOUNS})\b"
+    )
 }
 
 struct Patterns {
@@ -89,7 +91,11 @@ fn find_spans(text: &str, max_chars: usize) -> Vec<Span> {
     let close_unbalanced = |spans: &mut Vec<Span>, o: usize, end: usize| {
         let inner_start = o + text[o..].chars().next().map_or(1, char::len_utf8);
         if end > inner_start {
-            spans.push(Span { start: o, end, inner: (inner_start, end) });
+            spans.push(Span {
+                start: o,
+                end,
+                inner: (inner_start, end),
+            });
         }
     };
     let mut i = 0;
@@ -132,17 +138,27 @@ fn find_spans(text: &str, max_chars: usize) -> Vec<Span> {
             '”' => {
                 if let Some(o) = open.take() {
                     let inner_start = o + text[o..].chars().next().map_or(1, char::len_utf8);
-                    spans.push(Span { start: o, end: pos + c.len_utf8(), inner: (inner_start, pos) });
+                    spans.push(Span {
+                        start: o,
+                        end: pos + c.len_utf8(),
+                        inner: (inner_start, pos),
+                    });
                 }
             }
             '"' => match open {
                 Some(o) => {
                     open = None;
-                    spans.push(Span { start: o, end: pos + 1, inner: (o + text[o..].chars().next().map_or(1, char::len_utf8), pos) });
+                    spans.push(Span {
+                        start: o,
+                        end: pos + 1,
+                        inner: (o + text[o..].chars().next().map_or(1, char::len_utf8), pos),
+                    });
                 }
                 None => {
                     let opens = next.is_some_and(|n| !n.is_whitespace())
-                        && prev.is_none_or(|p| p.is_whitespace() || matches!(p, '(' | '[' | '—' | '–' | '-' | ':'));
+                        && prev.is_none_or(|p| {
+                            p.is_whitespace() || matches!(p, '(' | '[' | '—' | '–' | '-' | ':')
+                        });
                     if opens {
                         open = Some(pos);
                     }
@@ -158,7 +174,12 @@ fn find_spans(text: &str, max_chars: usize) -> Vec<Span> {
     if let Some(o) = open {
         close_unbalanced(&mut spans, o, last_non_space);
     }
-    spans.retain(|s| s.inner.0 < s.inner.1 && text[s.inner.0..s.inner.1].chars().any(char::is_alphanumeric));
+    spans.retain(|s| {
+        s.inner.0 < s.inner.1
+            && text[s.inner.0..s.inner.1]
+                .chars()
+                .any(char::is_alphanumeric)
+    });
     spans
 }
 
@@ -179,20 +200,40 @@ struct Attribution {
 fn classify(text: &str, span: (usize, usize)) -> Who {
     let s = &text[span.0..span.1];
     let lower = s.to_lowercase();
-    if matches!(lower.as_str(), "he" | "she" | "they" | "him" | "her" | "them") {
+    if matches!(
+        lower.as_str(),
+        "he" | "she" | "they" | "him" | "her" | "them"
+    ) {
         Who::Pronoun
-    } else if patterns().role.find(s).is_some_and(|m| m.start() == 0 && m.end() == s.len()) {
+    } else if patterns()
+        .role
+        .find(s)
+        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+    {
         Who::Role
     } else {
         Who::Name
     }
 }
 
-fn attribution(text: &str, c: &Captures, base: usize, subject: &[&str], verb: &[&str]) -> Option<Attribution> {
+fn attribution(
+    text: &str,
+    c: &Captures,
+    base: usize,
+    subject: &[&str],
+    verb: &[&str],
+) -> Option<Attribution> {
     let s = subject.iter().find_map(|n| c.name(n))?;
-    let cue = verb.iter().find_map(|n| c.name(n)).map_or(String::new(), |m| m.as_str().to_string());
+    let cue = verb
+        .iter()
+        .find_map(|n| c.name(n))
+        .map_or(String::new(), |m| m.as_str().to_string());
     let span = (base + s.start(), base + s.end());
-    Some(Attribution { who: classify(text, span), span, cue })
+    Some(Attribution {
+        who: classify(text, span),
+        span,
+        cue,
+    })
 }
 
 fn inside(spans: &[Span], pos: usize) -> bool {
@@ -217,7 +258,11 @@ fn after_quote(text: &str, q: &Span, para_end: usize) -> Option<Attribution> {
     } else {
         attribution(text, &c, q.end, &["s1", "s2"], &["v1", "v2"])?
     };
-    if a.cue == "quoted" && slice[c.get(0)?.end()..].trim_start().starts_with("as saying") {
+    if a.cue == "quoted"
+        && slice[c.get(0)?.end()..]
+            .trim_start()
+            .starts_with("as saying")
+    {
         a.cue = "quoted as saying".to_string();
     }
     Some(a)
@@ -229,7 +274,13 @@ enum Before {
 }
 
 /// The last reporting clause in `from..to`, outside quotes.
-fn reporting_clause(text: &str, from: usize, to: usize, spans: &[Span], found: &Found) -> Option<Before> {
+fn reporting_clause(
+    text: &str,
+    from: usize,
+    to: usize,
+    spans: &[Span],
+    found: &Found,
+) -> Option<Before> {
     let slice = text.get(from..to)?;
     let mut last = None;
     for c in patterns().before.captures_iter(slice) {
@@ -237,20 +288,30 @@ fn reporting_clause(text: &str, from: usize, to: usize, spans: &[Span], found: &
         if inside(spans, from + m.start()) {
             continue;
         }
-        let adjacent = slice[m.end()..].trim_matches(|ch: char| ch.is_whitespace() || ch == ',' || ch == ':').is_empty();
+        let adjacent = slice[m.end()..]
+            .trim_matches(|ch: char| ch.is_whitespace() || ch == ',' || ch == ':')
+            .is_empty();
         if let Some(p) = c.name("p") {
             last = Some(Before::Continues(p.as_str().to_string()));
         } else if let Some(v) = c.name("v3") {
             // A reporting verb whose subject is further away ("Falahatpisheh, the head of …,
             // spoke about"): the nearest person named before it in the sentence.
             let verb_at = from + v.start();
-            let person = found
-                .mentions
-                .iter()
-                .filter(|m| m.kind == EntityKind::PER && m.start >= from && m.end <= verb_at && !inside(spans, m.start))
-                .next_back();
+            let person = found.mentions.iter().rfind(|m| {
+                m.kind == EntityKind::PER
+                    && m.start >= from
+                    && m.end <= verb_at
+                    && !inside(spans, m.start)
+            });
             if let Some(m) = person {
-                last = Some(Before::Found(Attribution { who: Who::Name, span: (m.start, m.end), cue: v.as_str().to_string() }, adjacent));
+                last = Some(Before::Found(
+                    Attribution {
+                        who: Who::Name,
+                        span: (m.start, m.end),
+                        cue: v.as_str().to_string(),
+                    },
+                    adjacent,
+                ));
             }
         } else if let Some(a) = attribution(text, &c, from, &["s1", "s2"], &["v1", "acc"]) {
             last = Some(Before::Found(a, adjacent));
@@ -269,20 +330,34 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
     let mention_text = text[a.span.0..a.span.1].to_string();
     match a.who {
         Who::Name => {
-            let ms: Vec<_> = found.mentions.iter().filter(|m| m.start < a.span.1 && a.span.0 < m.end).collect();
-            let m = ms.iter().rev().find(|m| m.kind == EntityKind::PER).or(ms.last())?;
-            let e = found.entities.get(m.entity)?;
-            let title = m.title.clone().or_else(|| e.titles.first().cloned());
-            Some(Resolved { speaker: e.canonical.clone(), title, mention: m.text.clone() })
-        }
-        Who::Role => Some(Resolved { speaker: lower_first(&mention_text), title: None, mention: mention_text }),
-        Who::Pronoun => {
-            // The nearest person before the pronoun, outside quotes: a PER mention or a role.
-            let person = found
+            let ms: Vec<_> = found
                 .mentions
                 .iter()
-                .filter(|m| m.kind == EntityKind::PER && m.end <= a.span.0 && !inside(spans, m.start))
-                .next_back();
+                .filter(|m| m.start < a.span.1 && a.span.0 < m.end)
+                .collect();
+            let m = ms
+                .iter()
+                .rev()
+                .find(|m| m.kind == EntityKind::PER)
+                .or(ms.last())?;
+            let e = found.entities.get(m.entity)?;
+            let title = m.title.clone().or_else(|| e.titles.first().cloned());
+            Some(Resolved {
+                speaker: e.canonical.clone(),
+                title,
+                mention: m.text.clone(),
+            })
+        }
+        Who::Role => Some(Resolved {
+            speaker: lower_first(&mention_text),
+            title: None,
+            mention: mention_text,
+        }),
+        Who::Pronoun => {
+            // The nearest person before the pronoun, outside quotes: a PER mention or a role.
+            let person = found.mentions.iter().rfind(|m| {
+                m.kind == EntityKind::PER && m.end <= a.span.0 && !inside(spans, m.start)
+            });
             let from = person.map_or(0, |m| m.end);
             let role = patterns()
                 .role
@@ -291,11 +366,19 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
                 .last();
             if let Some(r) = role {
                 let role_text = &text[from + r.start()..from + r.end()];
-                return Some(Resolved { speaker: lower_first(role_text), title: None, mention: mention_text });
+                return Some(Resolved {
+                    speaker: lower_first(role_text),
+                    title: None,
+                    mention: mention_text,
+                });
             }
             let m = person?;
             let e = found.entities.get(m.entity)?;
-            Some(Resolved { speaker: e.canonical.clone(), title: m.title.clone().or_else(|| e.titles.first().cloned()), mention: mention_text })
+            Some(Resolved {
+                speaker: e.canonical.clone(),
+                title: m.title.clone().or_else(|| e.titles.first().cloned()),
+                mention: mention_text,
+            })
         }
     }
 }
@@ -309,6 +392,10 @@ fn lower_first(s: &str) -> String {
 }
 
 fn paragraph_bounds(text: &str, pos: usize) -> (usize, usize) {
+    let mut pos = pos.min(text.len());
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
     let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
     (start, end)
@@ -324,7 +411,11 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
         let (para_start, _) = paragraph_bounds(text, q.start);
         let (_, para_end) = paragraph_bounds(text, q.end.saturating_sub(1).max(q.start));
         let sentence = analysis.sentence_of(q.start);
-        let sentence_start = analysis.sentences.get(sentence).map_or(para_start, |s| s.0).max(para_start);
+        let sentence_start = analysis
+            .sentences
+            .get(sentence)
+            .map_or(para_start, |s| s.0)
+            .max(para_start);
         let mut adjacent = false;
         let mut resolved: Option<(Resolved, String)> = None;
         if let Some(a) = after_quote(text, q, para_end) {
@@ -338,30 +429,45 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
                     resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
                 }
                 Some(Before::Continues(cue)) => {
-                    if let Some((p, _, r, _)) = &previous {
-                        if *p == para_start {
-                            adjacent = true;
-                            resolved = Some((Resolved { speaker: r.speaker.clone(), title: r.title.clone(), mention: r.mention.clone() }, cue));
-                        }
+                    if let Some((p, _, r, _)) = &previous
+                        && *p == para_start
+                    {
+                        adjacent = true;
+                        resolved = Some((
+                            Resolved {
+                                speaker: r.speaker.clone(),
+                                title: r.title.clone(),
+                                mention: r.mention.clone(),
+                            },
+                            cue,
+                        ));
                     }
                 }
                 None => {}
             }
         }
         let starts_sentence = text[sentence_start..q.start].trim().is_empty();
-        if resolved.is_none() && starts_sentence {
-            if let Some((p, _, r, cue)) = &previous {
-                if *p == para_start {
-                    resolved = Some((Resolved { speaker: r.speaker.clone(), title: r.title.clone(), mention: r.mention.clone() }, cue.clone()));
-                }
-            }
+        if resolved.is_none()
+            && starts_sentence
+            && let Some((p, _, r, cue)) = &previous
+            && *p == para_start
+        {
+            resolved = Some((
+                Resolved {
+                    speaker: r.speaker.clone(),
+                    title: r.title.clone(),
+                    mention: r.mention.clone(),
+                },
+                cue.clone(),
+            ));
         }
-        if resolved.is_none() && starts_sentence && sentence > 0 {
-            if let Some(&(ps, pe)) = analysis.sentences.get(sentence - 1) {
-                if let Some(Before::Found(a, _)) = reporting_clause(text, ps, pe, &spans, found) {
-                    resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
-                }
-            }
+        if resolved.is_none()
+            && starts_sentence
+            && sentence > 0
+            && let Some(&(ps, pe)) = analysis.sentences.get(sentence - 1)
+            && let Some(Before::Found(a, _)) = reporting_clause(text, ps, pe, &spans, found)
+        {
+            resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
         }
         let inner = &text[q.inner.0..q.inner.1];
         let words = inner.split_whitespace().count();
@@ -370,10 +476,15 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
         }
         let quote = Quote {
             quote: inner.to_string(),
-            speaker: resolved.as_ref().map_or(String::new(), |(r, _)| r.speaker.clone()),
+            speaker: resolved
+                .as_ref()
+                .map_or(String::new(), |(r, _)| r.speaker.clone()),
             speaker_title: resolved.as_ref().and_then(|(r, _)| r.title.clone()),
             speaker_mention: resolved.as_ref().map(|(r, _)| r.mention.clone()),
-            cue: resolved.as_ref().map(|(_, c)| c.clone()).filter(|c| !c.is_empty()),
+            cue: resolved
+                .as_ref()
+                .map(|(_, c)| c.clone())
+                .filter(|c| !c.is_empty()),
             start: q.start,
             end: q.end,
         };

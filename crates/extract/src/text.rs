@@ -21,8 +21,9 @@ impl Token {
 /// Abbreviations whose trailing dot belongs to the word and does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "Mr", "Mrs", "Ms", "Dr", "St", "Gen", "Lt", "Col", "Maj", "Sgt", "Capt", "Cmdr", "Adm", "Gov",
-    "Sen", "Rep", "Jr", "Sr", "Prof", "Rev", "Inc", "Corp", "Ltd", "Co", "Jan", "Feb", "Mar", "Apr",
-    "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "No", "Mt", "Ft", "vs", "Brig", "Pres",
+    "Sen", "Rep", "Jr", "Sr", "Prof", "Rev", "Inc", "Corp", "Ltd", "Co", "Jan", "Feb", "Mar",
+    "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "No", "Mt", "Ft", "vs", "Brig",
+    "Pres",
 ];
 
 fn is_inner_joiner(c: char) -> bool {
@@ -40,6 +41,14 @@ fn takes_final_dot(word: &str) -> bool {
         return last.chars().count() <= 1 || ABBREVIATIONS.contains(&last);
     }
     word.chars().count() == 1 && word.chars().all(|c| c.is_uppercase())
+}
+
+fn opens_quote(text: &str, pos: usize) -> bool {
+    text[..pos]
+        .chars()
+        .rev()
+        .find(|c| *c != ' ')
+        .is_some_and(|c| matches!(c, '“' | '"' | '‘' | '(' | '[' | '„'))
 }
 
 pub fn is_capitalised(word: &str) -> bool {
@@ -93,7 +102,8 @@ pub fn analyse(text: &str) -> Analysis {
                 start: pos,
                 end,
                 sentence: sentences.len(),
-                initial: at_sentence_start,
+                // A word right after an opening quote mark starts a quoted sentence.
+                initial: at_sentence_start || opens_quote(text, pos),
             });
             at_sentence_start = false;
             // An abbreviation's dot ends a sentence only at the end of a line.
@@ -161,10 +171,10 @@ impl Analysis {
 /// bare word's byte length.
 pub fn without_possessive(word: &str) -> &str {
     for suffix in ["’s", "'s", "’S", "'S"] {
-        if let Some(stem) = word.strip_suffix(suffix) {
-            if !stem.is_empty() {
-                return stem;
-            }
+        if let Some(stem) = word.strip_suffix(suffix)
+            && !stem.is_empty()
+        {
+            return stem;
         }
     }
     word
@@ -195,7 +205,16 @@ mod tests {
         let words: Vec<&str> = a.tokens.iter().map(|t| t.text(text)).collect();
         assert_eq!(
             words,
-            ["Maj.-Gen.", "Aharon", "Haliva", "met", "U.S.", "officials", "Israel’s", "al-Assad"]
+            [
+                "Maj.-Gen.",
+                "Aharon",
+                "Haliva",
+                "met",
+                "U.S.",
+                "officials",
+                "Israel’s",
+                "al-Assad"
+            ]
         );
         assert_eq!(a.sentences.len(), 2);
         assert!(a.tokens[6].initial);

@@ -15,7 +15,12 @@ pub fn read_html(file: &InputFile, cfg: &InputConfig) -> Result<Document, ReadEr
     let bytes = read_whole(file, cfg.max_record_bytes)?;
     let declared = declared_html_charset(&bytes);
     let (html, decoding) = decode_document(&file.display, &bytes, cfg.forced_encoding(), declared)?;
-    let page = parse_page(&html);
+    // The page is arbitrary markup handed to third-party parsers: should one of them panic,
+    // only this file is lost, as a rejection, not the run.
+    let page =
+        std::panic::catch_unwind(|| parse_page(&html)).map_err(|_| ReadError::NoContent {
+            path: file.display.clone(),
+        })?;
     if page.text.trim().is_empty() {
         return Err(ReadError::NoContent {
             path: file.display.clone(),

@@ -60,6 +60,8 @@ pub fn open(file: &InputFile, cfg: &InputConfig) -> Result<JsonLines, ReadError>
         buf: Vec::new(),
         done: false,
         records: 0,
+        emitted: 0,
+        started: false,
     })
 }
 
@@ -74,6 +76,9 @@ pub struct JsonLines {
     buf: Vec<u8>,
     done: bool,
     records: u64,
+    /// Documents and rejections returned so far.
+    emitted: u64,
+    started: bool,
 }
 
 enum Line {
@@ -224,10 +229,57 @@ impl Iterator for JsonLines {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
+        let record = self.next_record();
+        if record.is_some() {
+            self.emitted += 1;
+        }
+        record
+    }
+}
+
+impl JsonLines {
+    /// Whole-file problems found in the first bytes: a binary file would otherwise turn into
+    /// one malformed-json rejection per "line".
+    fn check_start(&mut self) -> Option<ReadError> {
+        let head = match self.reader.fill_buf() {
+            Ok(head) => head,
+            Err(source) => {
+                self.done = true;
+                self.line_no = 1;
+                return Some(self.stream_error(source));
+            }
+        };
+        let why = crate::decode::binary_reason(head)?;
+        self.done = true;
+        Some(ReadError::Binary {
+            path: self.file.display.clone(),
+            why,
+        })
+    }
+
+    fn next_record(&mut self) -> Option<Record> {
+        if !self.started {
+            self.started = true;
+            if let Some(e) = self.check_start() {
+                return Some(Record::Rejected(e.into()));
+            }
+        }
         while !self.done {
             self.line_no += 1;
             match self.next_line() {
-                Ok(Line::Eof) => self.done = true,
+                Ok(Line::Eof) => {
+                    self.done = true;
+                    if self.emitted == 0 {
+                        let path = self.file.display.clone();
+                        return Some(Record::Rejected(
+                            ReadError::Empty {
+                                path,
+                                position: String::new(),
+                            }
+                            .into(),
+                        ));
+                    }
+                }
                 Ok(Line::TooLong(size)) => {
                     return Some(Record::Rejected(
                         ReadError::TooLarge {

@@ -300,6 +300,31 @@ fn empty_binary_and_too_large_files_are_rejected() {
 }
 
 #[test]
+fn empty_and_binary_json_lines_files_are_one_rejection_each() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "blank.jsonl", b"\n \n\n");
+    write(dir.path(), "empty.jsonl.gz", &gzip(b""));
+    let noise: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    write(dir.path(), "noise.jsonl", &noise);
+    let (docs, rejections) = read_all(&config(&["*.jsonl*"]), dir.path());
+    assert!(docs.is_empty());
+    let got: Vec<(&str, &str)> = rejections
+        .iter()
+        .map(|r| (r.source.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("blank.jsonl", "empty"),
+            ("empty.jsonl.gz", "empty"),
+            ("noise.jsonl", "binary")
+        ]
+    );
+}
+
+#[test]
 fn malformed_json_line_is_rejected_and_reading_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines: Vec<String> = seed_jsonl(4).lines().map(str::to_string).collect();
