@@ -139,3 +139,46 @@ fn an_unwritable_output_directory_stops_the_run_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("file-not-dir"), "{}", stderr(&out));
 }
+
+#[test]
+fn repeated_ids_are_made_unique_in_input_order() {
+    let work = tempfile::tempdir().unwrap();
+    for dir in ["a", "b"] {
+        std::fs::create_dir(work.path().join(dir)).unwrap();
+        std::fs::copy(
+            root().join("samples/004_66e42796693d4503.txt"),
+            work.path().join(dir).join("story.txt"),
+        )
+        .unwrap();
+    }
+    let record = serde_json::json!({"id": "story.txt", "text": "Officials met again on Monday in Jerusalem to discuss the border crossing."});
+    std::fs::write(work.path().join("c.jsonl"), format!("{record}\n")).unwrap();
+    let out_dir = work.path().join("out");
+    let out = newsmill(
+        work.path(),
+        &[
+            "run",
+            "--config",
+            &root().join("pipeline.toml").to_string_lossy(),
+            "--out",
+            &out_dir.to_string_lossy(),
+            "a",
+            "b",
+            "c.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ids: Vec<String> = table(&out_dir, "articles")
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids, ["story.txt", "story.txt#2", "story.txt#3"]);
+    // The two identical files are duplicates; the kept copy is the first by id.
+    let clusters = table(&out_dir, "clusters");
+    assert!(
+        clusters
+            .iter()
+            .any(|c| c["article_id"] == "story.txt#2" && c["representative"] == "story.txt"),
+        "{clusters:?}"
+    );
+}

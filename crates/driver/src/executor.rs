@@ -497,6 +497,7 @@ impl Executor<'_> {
                     .spawn(move || {
                         let mut infos = Vec::with_capacity(files.len());
                         let mut seq = 0u64;
+                        let mut ids = UniqueIds::default();
                         let mut batch = Vec::with_capacity(batch_size);
                         for file in &files {
                             let mut info = InputInfo {
@@ -510,6 +511,7 @@ impl Executor<'_> {
                                 match record {
                                     Record::Document(mut doc) => {
                                         doc.seq = seq;
+                                        ids.make_unique(&mut doc);
                                         seq += 1;
                                         info.documents += 1;
                                         batch.push(doc);
@@ -598,6 +600,41 @@ impl Executor<'_> {
         }
         .map_err(|e| RunError::Threads(e.to_string()))?;
         Ok((receiver, handle))
+    }
+}
+
+/// Keeps document ids unique across the run. Every table is keyed by id, so a repeated id (the
+/// same relative path under two roots, a re-scraped record keeping its id) gets a suffix: the
+/// first keeps its id, later ones become `id#2`, `id#3`, ... in input order.
+#[derive(Default)]
+struct UniqueIds {
+    /// Hashes of the ids seen so far (8 bytes a document, not the ids themselves).
+    seen: std::collections::HashSet<u64>,
+}
+
+impl UniqueIds {
+    fn hash(id: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    }
+
+    fn make_unique(&mut self, doc: &mut Document) {
+        if self.seen.insert(Self::hash(&doc.id)) {
+            return;
+        }
+        let original = std::mem::take(&mut doc.id);
+        let mut n = 2u64;
+        loop {
+            let candidate = format!("{original}#{n}");
+            if self.seen.insert(Self::hash(&candidate)) {
+                tracing::warn!(id = %original, new_id = %candidate, source = %doc.source, position = %doc.position, "An input reused an id seen earlier in the run; this document was renamed.");
+                doc.id = candidate;
+                return;
+            }
+            n += 1;
+        }
     }
 }
 
