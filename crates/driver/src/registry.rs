@@ -75,6 +75,15 @@ impl<C: DeserializeOwned + Send + 'static> StageFactory for Typed<C> {
     }
 }
 
+/// Boxes a freshly built stage, turning its library error into the message the user sees.
+pub fn boxed<S: Stage + 'static, E: std::fmt::Display>(
+    built: Result<S, E>,
+) -> Result<Box<dyn Stage>, String> {
+    built
+        .map(|s| Box::new(s) as Box<dyn Stage>)
+        .map_err(|e| e.to_string())
+}
+
 /// The stage types a run can use, in the order `newsmill stages` lists them.
 pub struct Registry {
     factories: Vec<Box<dyn StageFactory>>,
@@ -87,38 +96,22 @@ impl Registry {
             Box::new(Typed {
                 doc: &newsmill_clean::DOC,
                 problems: newsmill_clean::CleanConfig::problems,
-                build: |c, _| {
-                    newsmill_clean::CleanStage::new(c)
-                        .map(|s| Box::new(s) as Box<dyn Stage>)
-                        .map_err(|e| e.to_string())
-                },
+                build: |c, _| boxed(newsmill_clean::CleanStage::new(c)),
             }),
             Box::new(Typed {
                 doc: &newsmill_dedupe::DOC,
                 problems: newsmill_dedupe::DedupeConfig::problems,
-                build: |c, _| {
-                    newsmill_dedupe::DedupeStage::new(c)
-                        .map(|s| Box::new(s) as Box<dyn Stage>)
-                        .map_err(|e| e.to_string())
-                },
+                build: |c, _| boxed(newsmill_dedupe::DedupeStage::new(c)),
             }),
             Box::new(Typed {
                 doc: &newsmill_extract::DOC,
                 problems: newsmill_extract::ExtractConfig::problems,
-                build: |c, _| {
-                    newsmill_extract::new(c)
-                        .map(|s| Box::new(s) as Box<dyn Stage>)
-                        .map_err(|e| e.to_string())
-                },
+                build: |c, _| boxed(newsmill_extract::new(c)),
             }),
             Box::new(Typed {
                 doc: &newsmill_export::DOC,
                 problems: newsmill_export::ExportConfig::problems,
-                build: |c, ctx| {
-                    newsmill_export::ExportStage::new(c, ctx)
-                        .map(|s| Box::new(s) as Box<dyn Stage>)
-                        .map_err(|e| e.to_string())
-                },
+                build: |c, ctx| boxed(newsmill_export::ExportStage::new(c, ctx)),
             }),
         ];
         Registry { factories }

@@ -350,32 +350,4 @@ mod tests {
             ]
         );
     }
-
-    const START: &str = "<!-- tables:start -->\n";
-    const END: &str = "<!-- tables:end -->";
-
-    /// Run with `NEWSMILL_UPDATE_README=1` to rewrite the section after changing [`TABLES`].
-    #[test]
-    fn readme_table_reference_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(path).expect("README.md is readable");
-        let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
-            panic!("README.md lacks the {START:?} … {END:?} markers");
-        };
-        let current = &readme[start + START.len()..end];
-        let generated = tables_markdown();
-        if current == generated {
-            return;
-        }
-        if std::env::var_os("NEWSMILL_UPDATE_README").is_some() {
-            let updated = format!(
-                "{}{generated}{}",
-                &readme[..start + START.len()],
-                &readme[end..]
-            );
-            std::fs::write(path, updated).expect("README.md is writable");
-            return;
-        }
-        panic!("README.md's table reference is stale; rerun with NEWSMILL_UPDATE_README=1");
-    }
 }
