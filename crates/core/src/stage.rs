@@ -154,7 +154,8 @@ pub struct OutputFile {
 ///   round the driver streams every live document through `new_observer(round)` instances,
 ///   merges them and calls `decide(round, merged)`. The driver cuts its passes at such stages.
 /// * A sink (`is_sink`) additionally receives every document, live or not, in input order
-///   through `write`, and `finish` once at the end of the run.
+///   through `write`.
+/// * `finish` is called on every stage at the end of a successful run, sinks first.
 pub trait Stage: Send + Sync {
     /// The stage type as written in config ("clean").
     fn kind(&self) -> &'static str;
@@ -185,7 +186,9 @@ pub trait Stage: Send + Sync {
         Ok(())
     }
 
-    /// Sinks only: the run is over; write what remains and return the files written.
+    /// Called once at the end of a successful run, on every stage: sinks first (in pipeline
+    /// order) write their outputs, then the other stages commit any state they keep between runs
+    /// (so state never runs ahead of the outputs). Returns the files written.
     fn finish(&mut self, run: &RunInfo) -> Result<Vec<OutputFile>, StageError> {
         let _ = run;
         Ok(Vec::new())
@@ -210,4 +213,7 @@ pub struct BuildContext {
     pub config_dir: PathBuf,
     /// `--out DIR` from the command line, which replaces the `dir` of export stages.
     pub out_override: Option<PathBuf>,
+    /// `[state] dir`: where stages keep what must survive between scheduled runs (resolved
+    /// against the config's directory); `None` when the config names none.
+    pub state_dir: Option<PathBuf>,
 }

@@ -82,6 +82,22 @@ impl RunConfig {
     }
 }
 
+/// State kept between scheduled runs: `[state]`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Directory for state kept between runs; empty means none is kept.
+    pub dir: String,
+}
+
+pub const STATE_KEYS: &[KeyDoc] = &[KeyDoc {
+    name: "dir",
+    kind: "string",
+    default: "\"\"",
+    choices: &[],
+    doc: "Directory where stages keep what must survive between scheduled runs (such as the dedupe index), relative to the config file; empty keeps nothing.",
+}];
+
 /// One `[[stage]]` table, checked and deserialised into its stage's config struct.
 pub struct StageSpec {
     /// 1-based position in the pipeline.
@@ -100,10 +116,18 @@ pub struct Config {
     pub digest: String,
     pub input: InputConfig,
     pub run: RunConfig,
+    pub state: StateConfig,
     pub stages: Vec<StageSpec>,
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &["input", "run", "stage"];
+impl Config {
+    /// `[state] dir` resolved against the config's directory.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        (!self.state.dir.is_empty()).then(|| self.dir.join(&self.state.dir))
+    }
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &["input", "run", "state", "stage"];
 
 /// Reads and checks a config file. `Err` holds every problem found.
 pub fn load(path: &Path, registry: &Registry) -> Result<Config, Vec<Problem>> {
@@ -161,12 +185,14 @@ pub fn parse(
 
     let mut input = None;
     let mut run = None;
+    let mut state = None;
     let mut stages = Vec::new();
     for (key, value) in root.get_ref().iter() {
         let name: &str = key.get_ref();
         match name {
             "input" => input = Some(value),
             "run" => run = Some(value),
+            "state" => state = Some(value),
             "stage" => match value.get_ref() {
                 DeValue::Array(items) => stages.extend(items.iter()),
                 _ => problems.push(at.problem(
@@ -207,6 +233,13 @@ pub fn parse(
                 report_semantic(&at, "run", value, c.problems(), &mut problems);
                 c
             }),
+    };
+
+    let state_config = match state {
+        None => Some(StateConfig::default()),
+        Some(value) => {
+            check_section::<StateConfig>(&at, "state", value, STATE_KEYS, &[], &mut problems)
+        }
     };
 
     let mut specs = Vec::new();
@@ -263,7 +296,7 @@ pub fn parse(
         problems.sort_by_key(|p| (p.line, p.column));
         return Err(problems);
     }
-    let (Some(input), Some(run)) = (input_config, run_config) else {
+    let (Some(input), Some(run), Some(state)) = (input_config, run_config, state_config) else {
         return Err(problems);
     };
     Ok(Config {
@@ -272,6 +305,7 @@ pub fn parse(
         digest: hex_sha256(text.as_bytes()),
         input,
         run,
+        state,
         stages: specs,
     })
 }

@@ -224,14 +224,19 @@ pub fn execute(
         })
         .collect();
 
-    for (i, stage) in ex.stages.iter_mut().enumerate() {
-        if stage.is_sink() {
-            stage.finish(&info).map_err(|e| RunError::Stage {
-                index: i + 1,
-                kind: stage.kind().to_string(),
-                message: e.to_string(),
-            })?;
-        }
+    // Sinks write their outputs first; then stages commit state kept between runs, so that
+    // state never records a run whose outputs were not written.
+    let order: Vec<usize> = (0..n)
+        .filter(|&i| ex.stages[i].is_sink())
+        .chain((0..n).filter(|&i| !ex.stages[i].is_sink()))
+        .collect();
+    for i in order {
+        let stage = &mut ex.stages[i];
+        stage.finish(&info).map_err(|e| RunError::Stage {
+            index: i + 1,
+            kind: stage.kind().to_string(),
+            message: e.to_string(),
+        })?;
     }
     Ok(Outcome { info })
 }

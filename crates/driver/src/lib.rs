@@ -214,6 +214,7 @@ fn cmd_run(
     let ctx = BuildContext {
         config_dir: config.dir.clone(),
         out_override: out,
+        state_dir: config.state_dir(),
     };
     let mut stages = Vec::with_capacity(config.stages.len());
     for spec in std::mem::take(&mut config.stages) {

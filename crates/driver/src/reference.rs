@@ -5,11 +5,12 @@ use std::fmt::Write;
 
 use newsmill_core::KeyDoc;
 
-use crate::config::RUN_KEYS;
+use crate::config::{RUN_KEYS, STATE_KEYS};
 use crate::registry::Registry;
 
 const INPUT_SUMMARY: &str = "Where the articles come from and how to read them.";
 const RUN_SUMMARY: &str = "How the run uses the machine.";
+const STATE_SUMMARY: &str = "What is kept between scheduled runs.";
 
 fn meaning(key: &KeyDoc) -> String {
     if key.choices.is_empty() {
@@ -42,6 +43,8 @@ pub fn markdown(registry: &Registry) -> String {
     markdown_table(&mut out, newsmill_ingest::INPUT_KEYS);
     let _ = writeln!(out, "#### `[run]`\n\n{RUN_SUMMARY}\n");
     markdown_table(&mut out, RUN_KEYS);
+    let _ = writeln!(out, "#### `[state]`\n\n{STATE_SUMMARY}\n");
+    markdown_table(&mut out, STATE_KEYS);
     for doc in registry.docs() {
         let _ = writeln!(
             out,
@@ -76,5 +79,7 @@ pub fn plain(registry: &Registry) -> String {
     plain_keys(&mut out, newsmill_ingest::INPUT_KEYS);
     let _ = writeln!(out, "\n[run]: {RUN_SUMMARY}");
     plain_keys(&mut out, RUN_KEYS);
+    let _ = writeln!(out, "\n[state]: {STATE_SUMMARY}");
+    plain_keys(&mut out, STATE_KEYS);
     out
 }

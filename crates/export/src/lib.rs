@@ -209,11 +209,11 @@ impl Stage for ExportStage {
         let articles = finished
             .iter()
             .find(|f| f.table == Some(Table::Articles))
-            .map(|f| f.rows);
+            .map_or(0, |f| f.rows);
         tracing::info!(
             dir = %self.dir.display(),
             files = outputs.len(),
-            articles = ?articles,
+            articles,
             "Wrote the export outputs."
         );
         Ok(outputs)

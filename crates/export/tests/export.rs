@@ -465,6 +465,7 @@ fn directory_resolves_against_config_dir_and_out_override_wins() {
     let ctx = BuildContext {
         config_dir: tmp.path().to_path_buf(),
         out_override: None,
+        ..BuildContext::default()
     };
     let cfg = ExportConfig {
         dir: "nested/tables".into(),
@@ -486,6 +487,7 @@ fn directory_resolves_against_config_dir_and_out_override_wins() {
     let elsewhere = BuildContext {
         config_dir: "/nonexistent-config-dir".into(),
         out_override: None,
+        ..BuildContext::default()
     };
     assert_eq!(
         ExportStage::new(cfg_abs, &elsewhere).unwrap().dir(),
@@ -495,6 +497,7 @@ fn directory_resolves_against_config_dir_and_out_override_wins() {
     let over = BuildContext {
         config_dir: tmp.path().to_path_buf(),
         out_override: Some(tmp.path().join("cli")),
+        ..BuildContext::default()
     };
     assert_eq!(
         ExportStage::new(cfg, &over).unwrap().dir(),
@@ -510,6 +513,7 @@ fn an_unusable_directory_is_an_error_naming_it() {
     let ctx = BuildContext {
         config_dir: tmp.path().to_path_buf(),
         out_override: Some(file.join("out")),
+        ..BuildContext::default()
     };
     let error = ExportStage::new(ExportConfig::default(), &ctx)
         .err()
@@ -533,6 +537,7 @@ fn an_unusable_directory_is_an_error_naming_it() {
             let ctx = BuildContext {
                 config_dir: tmp.path().to_path_buf(),
                 out_override: Some(locked.clone()),
+                ..BuildContext::default()
             };
             let error = ExportStage::new(ExportConfig::default(), &ctx)
                 .err()
@@ -555,6 +560,7 @@ fn an_unfinished_run_leaves_previous_outputs_and_no_temporary_files() {
         let ctx = BuildContext {
             config_dir: tmp.path().to_path_buf(),
             out_override: None,
+            ..BuildContext::default()
         };
         let mut stage = ExportStage::new(ExportConfig::default(), &ctx).unwrap();
         stage.write(&jta()).unwrap();
@@ -574,6 +580,7 @@ fn finishing_twice_is_an_error_not_a_corrupt_output() {
     let ctx = BuildContext {
         config_dir: tmp.path().to_path_buf(),
         out_override: None,
+        ..BuildContext::default()
     };
     let mut stage = ExportStage::new(ExportConfig::default(), &ctx).unwrap();
     stage.write(&jta()).unwrap();

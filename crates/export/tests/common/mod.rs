@@ -328,6 +328,7 @@ pub fn export(cfg: ExportConfig, dir: &Path, docs: &[Document]) -> Vec<OutputFil
     let ctx = BuildContext {
         config_dir: dir.to_path_buf(),
         out_override: None,
+        ..BuildContext::default()
     };
     let mut stage = ExportStage::new(cfg, &ctx).expect("stage builds");
     assert!(stage.is_sink());
