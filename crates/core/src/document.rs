@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// extracted annotations. The whole struct is serialisable because the driver spills
 /// documents to a compressed work file between passes.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Document {
     /// Position in the deterministic input order (0-based). Ties are broken by it.
     pub seq: u64,
@@ -35,6 +36,10 @@ pub struct Document {
     pub extracted: Extracted,
     /// Whether the document is still live, or was dropped or failed in some stage.
     pub status: Status,
+    /// Fields added by plugin stages (`type = "exec"`) under names of their own; exported with
+    /// the article in JSON Lines.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -31,6 +31,10 @@ pub enum StageError {
     },
     #[error("{0}")]
     Other(String),
+    /// The stage cannot go on at all (a plugin configured to stop the run on its first error):
+    /// the driver stops the run with exit code 2 instead of rejecting one document.
+    #[error("{0}")]
+    Fatal(String),
 }
 
 /// Per-stage counters a stage adds to while applying ("lines-removed:phrase:cookie" → 3).

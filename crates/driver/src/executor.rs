@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use newsmill_core::{
-    ClusterKind, Document, InputInfo, Observer, PassReport, Rejection, RunInfo, Stage, StageReport,
-    Status, Tally, Verdict,
+    ClusterKind, Document, InputInfo, Observer, PassReport, Rejection, RunInfo, Stage, StageError,
+    StageReport, Status, Tally, Verdict,
 };
 use newsmill_ingest::{InputConfig, InputFile, Record};
 
@@ -75,6 +75,8 @@ struct StageStats {
     errors: u64,
     tally: Tally,
     nanos: u128,
+    /// The first error that must stop the run, by input order.
+    fatal: Option<(u64, String)>,
 }
 
 impl StageStats {
@@ -87,6 +89,11 @@ impl StageStats {
         self.errors += other.errors;
         self.tally.merge(&other.tally);
         self.nanos += other.nanos;
+        if let Some((seq, message)) = &other.fatal {
+            if self.fatal.as_ref().is_none_or(|(s, _)| seq < s) {
+                self.fatal = Some((*seq, message.clone()));
+            }
+        }
     }
 }
 
@@ -440,6 +447,13 @@ impl Executor<'_> {
                     },
                 );
             for (k, s) in stats.iter().enumerate() {
+                if let Some((_, message)) = &s.fatal {
+                    return Err(RunError::Stage {
+                        index: first + k + 1,
+                        kind: self.stages[first + k].kind().to_string(),
+                        message: message.clone(),
+                    });
+                }
                 self.stats[first + k].merge(s);
             }
             i = j;
@@ -665,6 +679,19 @@ fn apply_one(stage: &dyn Stage, index: usize, doc: &mut Document, stats: &mut St
             doc.status = Status::Dropped {
                 stage: stage_label(stage, index),
                 reason,
+            };
+        }
+        Ok(Err(StageError::Fatal(message))) => {
+            stats.errors += 1;
+            if stats.fatal.as_ref().is_none_or(|(s, _)| doc.seq < *s) {
+                stats.fatal = Some((
+                    doc.seq,
+                    format!("{message} (document {} from {})", doc.id, doc.source),
+                ));
+            }
+            doc.status = Status::Failed {
+                stage: stage_label(stage, index),
+                error: message,
             };
         }
         Ok(Err(e)) => {

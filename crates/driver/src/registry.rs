@@ -113,6 +113,11 @@ impl Registry {
                 problems: newsmill_export::ExportConfig::problems,
                 build: |c, ctx| boxed(newsmill_export::ExportStage::new(c, ctx)),
             }),
+            Box::new(Typed {
+                doc: &newsmill_exec::DOC,
+                problems: newsmill_exec::ExecConfig::problems,
+                build: |c, ctx| boxed(newsmill_exec::ExecStage::new(c, ctx)),
+            }),
         ];
         Registry { factories }
     }
