@@ -86,3 +86,20 @@ fn the_shipped_config_is_valid() {
     let out = newsmill(&root(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn two_export_stages_into_one_directory_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        "[input]\npaths = [\"in\"]\n\n[[stage]]\ntype = \"export\"\ndir = \"out\"\n\n[[stage]]\ntype = \"clean\"\n\n[[stage]]\ntype = \"export\"\ndir = \"./out\"\n",
+    )
+    .unwrap();
+    let out = newsmill(dir.path(), &["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("stages 1 and 3 (export) both write to"),
+        "{}",
+        stderr(&out)
+    );
+}

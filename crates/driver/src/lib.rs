@@ -177,6 +177,29 @@ fn cmd_validate(registry: &Registry, path: &std::path::Path) -> u8 {
     }
 }
 
+/// Two export stages writing into one directory would overwrite each other's tables.
+fn colliding_exports(config: &Config, ctx: &BuildContext) -> Option<String> {
+    let mut seen: Vec<(usize, PathBuf)> = Vec::new();
+    for spec in &config.stages {
+        let Some(export) = spec.config.downcast_ref::<newsmill_export::ExportConfig>() else {
+            continue;
+        };
+        let dir = ctx
+            .out_override
+            .clone()
+            .unwrap_or_else(|| ctx.config_dir.join(&export.dir));
+        if let Some((first, _)) = seen.iter().find(|(_, d)| *d == dir) {
+            return Some(format!(
+                "stages {first} and {} (export) both write to {}; give each export stage its own `dir` (`--out` redirects every export stage, so it works with one only)",
+                spec.index,
+                dir.display()
+            ));
+        }
+        seen.push((spec.index, dir));
+    }
+    None
+}
+
 fn cmd_run(
     registry: &Registry,
     config_path: &std::path::Path,
@@ -216,6 +239,10 @@ fn cmd_run(
         out_override: out,
         state_dir: config.state_dir(),
     };
+    if let Some(message) = colliding_exports(&config, &ctx) {
+        eprintln!("error: {message}");
+        return EXIT_CANNOT_RUN;
+    }
     let mut stages = Vec::with_capacity(config.stages.len());
     for spec in std::mem::take(&mut config.stages) {
         let Some(factory) = registry.get(&spec.kind) else {
