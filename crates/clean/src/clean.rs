@@ -4,15 +4,20 @@ use std::collections::{HashMap, HashSet};
 
 use newsmill_core::{Document, RemovedLine, Tally};
 
+use crate::body::{self, BodyParams, LineKind};
+use crate::caption;
 use crate::config::CleanConfig;
 use crate::meta;
 use crate::normalize::{Line, normalize_line, split_lines};
-use crate::rules::{LineRules, is_title_slug, word_count};
+use crate::rules::{LineRules, is_title_slug, spaced_words, word_count};
 use crate::tail::{self, Mark};
 use crate::unwrap;
 
 /// Shortest line dropped for repeating the line right before it.
 const ADJACENT_REPEAT_MIN_WORDS: usize = 4;
+
+/// Site-repeated lines this short inside the article are its labels, not site furniture.
+const SITE_LABEL_MAX_WORDS: usize = 4;
 
 /// A line of the text and, once judged, why it leaves the text.
 struct Slot {
@@ -33,10 +38,13 @@ pub struct Cleaner {
     pub(crate) rules: LineRules,
     /// Recorded rule names switched off by `disable`.
     pub(crate) disabled: HashSet<&'static str>,
+    pub(crate) body: BodyParams,
+    /// Lines decided to be site boilerplate, as (site, line) hashes.
+    pub(crate) site_repeats: crate::site::SiteRepeats,
 }
 
 impl Cleaner {
-    fn on(&self, rule: &str) -> bool {
+    pub(crate) fn on(&self, rule: &str) -> bool {
         !self.disabled.contains(rule)
     }
 
@@ -53,8 +61,12 @@ impl Cleaner {
             .filter(|t| !t.is_empty());
 
         let mut slots = self.judge_lines(lines, title.as_deref());
+        self.drop_site_repeats(&mut slots, doc);
         self.move_byline_and_contributors(&mut slots, doc);
         let title = self.check_title(&mut slots, title, doc, tally);
+        // Captions first: a caption under the headline is no menu, and must not read as one.
+        let credit_cuts = self.move_captions_and_credits(&mut slots, doc);
+        self.keep_body(&mut slots, title.as_deref());
         if self.on("tail-block") {
             let marks: Vec<Mark> = slots.iter().map(|s| s.mark).collect();
             for i in tail::sandwiched(&marks) {
@@ -71,11 +83,6 @@ impl Cleaner {
         if self.on("repeat-in-article") {
             self.drop_repeats(&mut slots, title.as_deref());
         }
-        let credit_cuts = if self.on("credit") {
-            self.move_credits(&mut slots, doc)
-        } else {
-            Vec::new()
-        };
 
         let mut removed: Vec<RemovedLine> = credit_cuts;
         let mut text = String::with_capacity(doc.text.len());
@@ -120,19 +127,24 @@ impl Cleaner {
     fn judge_lines(&self, lines: Vec<Line>, title: Option<&str>) -> Vec<Slot> {
         let max_words = self.rules.max_words();
         // Whether a long line comes after position i (tail-only rules need none).
+        let words: Vec<usize> = lines.iter().map(|l| spaced_words(&l.text)).collect();
         let mut prose_after = vec![false; lines.len()];
         let mut seen_long = false;
-        for (i, line) in lines.iter().enumerate().rev() {
+        for (i, &n) in words.iter().enumerate().rev() {
             if let Some(flag) = prose_after.get_mut(i) {
                 *flag = seen_long;
             }
-            seen_long |= word_count(&line.text) > max_words;
+            seen_long |= n > max_words;
         }
         lines
             .into_iter()
             .zip(prose_after)
-            .map(|(line, prose_follows)| {
-                match self.rules.classify(&line.text, title, prose_follows) {
+            .zip(words)
+            .map(|((line, prose_follows), n)| {
+                match self
+                    .rules
+                    .classify_counted(&line.text, n, title, prose_follows)
+                {
                     Some(hit) => Slot {
                         line,
                         removal: Some(Removal {
@@ -153,6 +165,31 @@ impl Cleaner {
                 }
             })
             .collect()
+    }
+
+    /// Removes the lines decided (over the corpus) to be the site's boilerplate.
+    fn drop_site_repeats(&self, slots: &mut [Slot], doc: &Document) {
+        if self.site_repeats.lines.is_empty() {
+            return;
+        }
+        let Some(site) = crate::site::site_of(doc) else {
+            return;
+        };
+        for slot in slots.iter_mut().filter(|s| s.removal.is_none()) {
+            let key = crate::site::line_key(&slot.line.text);
+            if !key.is_empty()
+                && self
+                    .site_repeats
+                    .lines
+                    .contains(&crate::site::pair_hash(&site, &key))
+            {
+                slot.removal = Some(Removal {
+                    rule: "site-repeat",
+                    kept_as: None,
+                });
+                slot.mark = Mark::Inline;
+            }
+        }
     }
 
     fn move_byline_and_contributors(&self, slots: &mut [Slot], doc: &mut Document) {
@@ -229,6 +266,83 @@ impl Cleaner {
         promoted
     }
 
+    /// Removes what lies outside the densest prose region (see [`body`]): menus before the
+    /// article, link lists and comments after it.
+    fn keep_body(&self, slots: &mut [Slot], title: Option<&str>) {
+        let (before, after, comments) = (
+            self.on("body:before"),
+            self.on("body:after"),
+            self.on("body:comments"),
+        );
+        if !(before || after || comments) {
+            return;
+        }
+        let headlines = title.map(body::headline_keys).unwrap_or_default();
+        let headline_words: Vec<usize> = headlines.iter().map(|k| word_count(k)).collect();
+        let mut kinds = Vec::with_capacity(slots.len());
+        let mut profiles = Vec::with_capacity(slots.len());
+        for slot in slots.iter() {
+            let profile = body::profile(&slot.line.text);
+            let barrier = comments && body::opens_comments(&slot.line.text, profile.words);
+            // Only lines as long as a form of the title are compared with it.
+            // (Tokens such as "|" count as words in the profile but not in keys.)
+            let headline = headline_words
+                .iter()
+                .any(|&w| (w..=w + 3).contains(&profile.words))
+                && headlines.contains(&crate::site::line_key(&slot.line.text));
+            kinds.push(match &slot.removal {
+                _ if headline => LineKind::Headline,
+                Some(r) if r.kept_as.is_some() => LineKind::Neutral,
+                Some(r) if r.rule == "site-repeat" && !barrier => LineKind::Repeated,
+                Some(r) => LineKind::Boilerplate {
+                    barrier: barrier || r.rule == "phrase:comments",
+                },
+                None if barrier => LineKind::Boilerplate { barrier: true },
+                None => LineKind::Text,
+            });
+            profiles.push(profile);
+        }
+        let Some((start, end)) = body::region(&kinds, &profiles, &self.body) else {
+            return;
+        };
+        // Labels a site prints in every article ("Pros", "Price", "Our verdict") are repeated
+        // but belong to the article when they stand inside it.
+        for slot in slots.get_mut(start..end).into_iter().flatten() {
+            if slot
+                .removal
+                .as_ref()
+                .is_some_and(|r| r.rule == "site-repeat")
+                && word_count(&slot.line.text) <= SITE_LABEL_MAX_WORDS
+            {
+                slot.removal = None;
+                slot.mark = Mark::Other;
+            }
+        }
+        let mut past_barrier = false;
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if i >= end {
+                past_barrier |=
+                    matches!(kinds.get(i), Some(LineKind::Boilerplate { barrier: true }));
+            }
+            if slot.removal.is_some() || (start..end).contains(&i) {
+                continue;
+            }
+            let rule = if i < start {
+                before.then_some("body:before")
+            } else if past_barrier {
+                comments.then_some("body:comments")
+            } else {
+                after.then_some("body:after")
+            };
+            if let Some(rule) = rule {
+                slot.removal = Some(Removal {
+                    rule,
+                    kept_as: None,
+                });
+            }
+        }
+    }
+
     /// Drops exact repeats within the article. A line of `repeat_min_words` words or more is
     /// a sentence, and printing it twice is a scraping artefact (captions, pull quotes); of its
     /// copies the first one followed by prose stays, so a heading listed first in a table of
@@ -247,7 +361,7 @@ impl Cleaner {
         let mut drop = vec![false; live.len()];
         let mut copies: HashMap<&str, Vec<usize>> = HashMap::new();
         for (n, key) in keys.iter().enumerate() {
-            let words = word_count(key);
+            let words = spaced_words(key);
             // Scrapers often print the headline again as the first line of the text.
             let repeats_title =
                 n < 3 && !key.is_empty() && title_key.as_deref() == Some(key.as_str());
@@ -263,7 +377,7 @@ impl Cleaner {
             keys[n + 1..]
                 .iter()
                 .find(|k| **k != keys[n])
-                .is_some_and(|k| word_count(k) > max_words)
+                .is_some_and(|k| spaced_words(k) > max_words)
         };
         for group in copies.values().filter(|g| g.len() > 1) {
             let keeper = group
@@ -285,56 +399,68 @@ impl Cleaner {
         }
     }
 
-    /// Cuts photo credits off caption lines into `meta.credits`; returns the cut parts as
-    /// removed-line records. Parenthesised sources are recorded but left in the caption.
-    fn move_credits(&self, slots: &mut [Slot], doc: &mut Document) -> Vec<RemovedLine> {
+    /// Cuts photo credits off caption lines into `meta.credits` and moves captions to
+    /// `meta.captions`; returns the cut credits as removed-line records. A caption printed
+    /// twice is kept once; the other copy is recorded as a repeat.
+    fn move_captions_and_credits(
+        &self,
+        slots: &mut [Slot],
+        doc: &mut Document,
+    ) -> Vec<RemovedLine> {
+        let (credits_on, captions_on) = (self.on("credit"), self.on("caption"));
         let mut cuts = Vec::new();
-        let add = |credits: &mut Vec<String>, credit: String| {
-            if !credits.contains(&credit) {
-                credits.push(credit);
-            }
-        };
         for slot in slots.iter_mut().filter(|s| s.removal.is_none()) {
-            if let Some(cut) = meta::cut_credit(&slot.line.text) {
-                add(&mut doc.meta.credits, cut.credit);
+            let mut had_credit = false;
+            if credits_on && let Some(cut) = meta::cut_credit(&slot.line.text) {
+                push_unique(&mut doc.meta.credits, cut.credit);
                 if cut.rest.is_empty() {
                     slot.removal = Some(Removal {
                         rule: "credit",
                         kept_as: Some("credit"),
                     });
-                } else {
-                    cuts.push(RemovedLine {
-                        line: slot.line.no,
-                        text: cut.cut,
-                        rule: "credit".to_string(),
-                        kept_as: Some("credit".to_string()),
-                    });
-                    slot.line.text = cut.rest;
+                    continue;
                 }
-            } else if let Some(source) = meta::parenthesised_source(&slot.line.text) {
-                add(&mut doc.meta.credits, source);
+                cuts.push(RemovedLine {
+                    line: slot.line.no,
+                    text: cut.cut,
+                    rule: "credit".to_string(),
+                    kept_as: Some("credit".to_string()),
+                });
+                slot.line.text = cut.rest;
+                had_credit = true;
+            } else if credits_on && let Some(source) = meta::parenthesised_source(&slot.line.text) {
+                push_unique(&mut doc.meta.credits, source);
+                had_credit = true;
+            }
+            if captions_on && caption::is_caption(&slot.line.text, had_credit) {
+                let repeat = doc.meta.captions.contains(&slot.line.text);
+                if !repeat {
+                    doc.meta.captions.push(slot.line.text.clone());
+                }
+                slot.removal = Some(if repeat {
+                    Removal {
+                        rule: "repeat-in-article",
+                        kept_as: None,
+                    }
+                } else {
+                    Removal {
+                        rule: "caption",
+                        kept_as: Some("caption"),
+                    }
+                });
             }
         }
         cuts
     }
 }
 
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
 /// Lowercase words without punctuation, for comparing lines.
 fn comparison_key(line: &str) -> String {
-    let mut key = String::with_capacity(line.len());
-    for word in line.split_whitespace() {
-        let word: String = word
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        if word.is_empty() {
-            continue;
-        }
-        if !key.is_empty() {
-            key.push(' ');
-        }
-        key.push_str(&word);
-    }
-    key
+    crate::site::line_key(line)
 }

@@ -43,6 +43,10 @@ pub struct CleanConfig {
     pub disable: Vec<String>,
     /// Extra case-insensitive phrases that mark a short line as boilerplate ("phrase:user").
     pub extra_phrases: Vec<String>,
+    /// A line found in at least this many documents of one site is the site's boilerplate.
+    pub site_repeat_min_docs: u32,
+    /// ... and in at least this share of the site's documents.
+    pub site_repeat_min_share: f64,
 }
 
 impl Default for CleanConfig {
@@ -55,6 +59,8 @@ impl Default for CleanConfig {
             byline_lines: 3,
             disable: Vec::new(),
             extra_phrases: Vec::new(),
+            site_repeat_min_docs: 3,
+            site_repeat_min_share: 0.1,
         }
     }
 }
@@ -67,7 +73,7 @@ impl CleanConfig {
     pub fn problems(&self) -> Vec<Problem> {
         let mut found = Vec::new();
         for name in &self.disable {
-            if rules::canonical_rule_name(name).is_none() {
+            if rules::expand_rule_name(name).is_empty() {
                 found.push((
                     "disable".to_string(),
                     format!("unknown rule name {name:?}"),
@@ -97,6 +103,20 @@ impl CleanConfig {
                 "repeat_min_words".to_string(),
                 "must be at least 1 (otherwise blank-looking lines would count as repeats)"
                     .to_string(),
+                Vec::new(),
+            ));
+        }
+        if self.site_repeat_min_docs < 2 {
+            found.push((
+                "site_repeat_min_docs".to_string(),
+                "must be at least 2 (a line in one document is no repetition)".to_string(),
+                Vec::new(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.site_repeat_min_share) {
+            found.push((
+                "site_repeat_min_share".to_string(),
+                "must be between 0 and 1".to_string(),
                 Vec::new(),
             ));
         }

@@ -1,31 +1,34 @@
-//! newsmill's `clean` stage: normalises article text, re-joins hard-wrapped paragraphs,
-//! removes boilerplate lines (paywall notices, comment forms, share links...) with named,
-//! switchable rules, and moves bylines, contributor notes and photo credits into metadata.
-//! Every removed line is recorded in `Document::removed` with the rule that removed it.
-//!
-//! The stage is a pure map today (`observation_rounds() == 0`); the rule pipeline in
-//! [`clean`](crate::clean) judges lines one pass at a time so that a corpus-level pass (lines
-//! repeated across a site) can be added as one more judgement.
+//! newsmill's `clean` stage: normalises article text, re-joins hard-wrapped paragraphs, finds
+//! the article among a page's menus, link lists and comments (the densest prose region), removes
+//! boilerplate lines with named, switchable rules — including lines a site prints on many of its
+//! pages, found in one observation round — and moves bylines, contributor notes, photo captions
+//! and credits into metadata. Every removed line is recorded in `Document::removed` with the
+//! rule that removed it; [`explain`] prints an article with its kept and removed lines.
 
+mod body;
+mod caption;
 mod clean;
 mod config;
+mod explain;
 mod meta;
 mod normalize;
 mod rules;
+mod site;
 mod tail;
 mod unwrap;
 
 use std::collections::HashSet;
 
-use newsmill_core::{Document, KeyDoc, Stage, StageDoc, StageError, Tally, Verdict};
+use newsmill_core::{Document, KeyDoc, Observer, Stage, StageDoc, StageError, Tally, Verdict};
 
 pub use config::{CleanConfig, CleanError, Problem, QuoteStyle};
+pub use explain::explain;
 pub use rules::{PHRASE_RULES, PhraseRule, STRUCTURAL_RULES, rule_names};
 
 /// Documentation of every config key, for `newsmill stages`, `validate` and the README.
 pub const DOC: StageDoc = StageDoc {
     kind: "clean",
-    summary: "Normalises text, re-joins hard-wrapped lines, removes boilerplate lines with named rules, and moves bylines, contributors and photo credits into metadata.",
+    summary: "Normalises text, re-joins hard-wrapped lines, finds the article among menus, link lists and comments, removes boilerplate lines with named rules (including lines repeated across a site's pages), and moves bylines, contributors, captions and photo credits into metadata.",
     keys: &[
         KeyDoc {
             name: "quotes",
@@ -76,6 +79,20 @@ pub const DOC: StageDoc = StageDoc {
             choices: &[],
             doc: "Extra case-insensitive phrases that mark a short line as boilerplate (rule \"phrase:user\").",
         },
+        KeyDoc {
+            name: "site_repeat_min_docs",
+            kind: "integer",
+            default: "3",
+            choices: &[],
+            doc: "A line printed in at least this many documents of one site (site field, else URL host, else directory) is removed as the site's boilerplate (rule \"site-repeat\"); lines of 12+ words need at least 10.",
+        },
+        KeyDoc {
+            name: "site_repeat_min_share",
+            kind: "float",
+            default: "0.1",
+            choices: &[],
+            doc: "...and in at least this share of the site's documents.",
+        },
     ],
 };
 
@@ -88,17 +105,14 @@ impl CleanStage {
     pub fn new(cfg: CleanConfig) -> Result<CleanStage, CleanError> {
         let mut disabled = HashSet::new();
         for name in &cfg.disable {
-            match rules::canonical_rule_name(name) {
-                Some(full) => {
-                    disabled.insert(full);
-                }
-                None => {
-                    return Err(CleanError::UnknownRule {
-                        name: name.clone(),
-                        valid: rule_names().join(", "),
-                    });
-                }
+            let names = rules::expand_rule_name(name);
+            if names.is_empty() {
+                return Err(CleanError::UnknownRule {
+                    name: name.clone(),
+                    valid: rule_names().join(", "),
+                });
             }
+            disabled.extend(names);
         }
         if let Some((key, message, _)) = cfg.problems().into_iter().next() {
             return Err(CleanError::InvalidKey { key, message });
@@ -113,8 +127,36 @@ impl CleanStage {
                 cfg,
                 rules,
                 disabled,
+                body: body::BodyParams::default(),
+                site_repeats: site::SiteRepeats::default(),
             },
         })
+    }
+
+    /// Runs the observation round over `docs` the way the driver does (for harnesses and tests
+    /// that hold a corpus in memory): observe every document, then decide.
+    pub fn observe_corpus<'a>(
+        &mut self,
+        docs: impl IntoIterator<Item = &'a Document>,
+    ) -> Result<Tally, StageError> {
+        if self.observation_rounds() == 0 {
+            return Ok(Tally::default());
+        }
+        let mut observer = self.new_observer(0);
+        for doc in docs {
+            observer.observe(doc);
+        }
+        self.decide(0, observer)
+    }
+
+    /// Cleans a copy of `doc` (as read from the input) and prints it with every input line
+    /// marked kept, removed or moved to metadata, and the rule for each (see [`explain`]).
+    /// For site repetition to show, run [`CleanStage::observe_corpus`] first.
+    pub fn explain_document(&self, doc: &Document) -> String {
+        let mut cleaned = doc.clone();
+        cleaned.removed.clear();
+        self.cleaner.clean(&mut cleaned, &mut Tally::default());
+        explain(&cleaned, &doc.text)
     }
 
     pub fn config(&self) -> &CleanConfig {
@@ -125,6 +167,41 @@ impl CleanStage {
 impl Stage for CleanStage {
     fn kind(&self) -> &'static str {
         "clean"
+    }
+
+    /// One round when site repetition is on: count lines per site over the whole corpus.
+    fn observation_rounds(&self) -> usize {
+        usize::from(self.cleaner.on("site-repeat"))
+    }
+
+    fn new_observer(&self, _round: usize) -> Box<dyn Observer> {
+        Box::new(site::SiteObserver::new(self.cleaner.cfg.quotes))
+    }
+
+    fn decide(&mut self, _round: usize, state: Box<dyn Observer>) -> Result<Tally, StageError> {
+        let observer = state
+            .into_any()
+            .downcast::<site::SiteObserver>()
+            .map_err(|_| {
+                StageError::Other(
+                    "clean: the observer handed to decide is not the clean stage's".into(),
+                )
+            })?;
+        let repeats = site::decide(
+            *observer,
+            self.cleaner.cfg.site_repeat_min_docs,
+            self.cleaner.cfg.site_repeat_min_share,
+        );
+        let mut tally = Tally::default();
+        tally.add("sites", repeats.sites as u64);
+        tally.add("site-repeat-lines", repeats.lines.len() as u64);
+        tracing::info!(
+            sites = repeats.sites,
+            lines = repeats.lines.len(),
+            "Found the lines repeated across the pages of each site."
+        );
+        self.cleaner.site_repeats = repeats;
+        Ok(tally)
     }
 
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError> {

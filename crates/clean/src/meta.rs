@@ -86,7 +86,12 @@ static NAME_PLACE: LazyLock<Regex> =
 
 /// The names in a contributor note, or `None` if the line is not one.
 pub fn contributors(line: &str) -> Option<Vec<String>> {
-    if word_count(line) > 30 {
+    // Every form says "contributed", "reporting" or "writing": look for those bytes first.
+    // (The first letter may be either case; a line in capitals is caught by the second form.)
+    let has = [
+        "ontribut", "eporting", "riting", "ONTRIBUT", "EPORTING", "RITING",
+    ];
+    if !has.iter().any(|n| line.contains(n)) || word_count(line) > 30 {
         return None;
     }
     let names = if let Some(c) = CONTRIBUTED.captures(line) {
@@ -159,11 +164,11 @@ fn caption_ends(rest: &str) -> bool {
 /// Cuts a labelled credit ("Credit: NAME/AGENCY.", "Photo: ...", "(AP Photo/NAME)") off the
 /// end of a caption line.
 pub fn cut_credit(line: &str) -> Option<CreditCut> {
-    if word_count(line) > 80 {
-        return None;
-    }
     // Cheap tests first: every credit form has a colon or ends in a parenthesis.
     if !line.contains(':') && !line.ends_with(')') {
+        return None;
+    }
+    if word_count(line) > 80 {
         return None;
     }
     for pattern in [&*AGENCY_PHOTO, &*LABELLED_CREDIT] {
@@ -189,10 +194,7 @@ pub fn cut_credit(line: &str) -> Option<CreditCut> {
 
 /// The source printed in parentheses at the end of a caption ("... 2017. (Reuters)").
 pub fn parenthesised_source(line: &str) -> Option<String> {
-    if word_count(line) > 60 {
-        return None;
-    }
-    if !line.ends_with(')') {
+    if !line.ends_with(')') || word_count(line) > 60 {
         return None;
     }
     let c = PARENTHESISED_SOURCE.captures(line)?;

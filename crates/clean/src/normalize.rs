@@ -71,7 +71,7 @@ pub fn normalize_line(raw: &str, quotes: QuoteStyle) -> String {
 
 /// Splits on every line break a scraper may leave: `\n`, `\r\n`, lone `\r`, vertical tab,
 /// form feed, NEL and the Unicode line and paragraph separators.
-fn raw_lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn raw_lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let current = rest?;

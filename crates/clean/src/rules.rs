@@ -21,6 +21,9 @@ pub struct PhraseRule {
     /// Only applies when no long (prose) line follows: bare navigation words such as
     /// "Comments" are only safe to drop in the page's trailing block.
     pub tail_only: bool,
+    /// Judges lines of any length: the phrase is never article prose (a cookie notice, a
+    /// copyright line), so even a long line carrying it is boilerplate.
+    pub any_length: bool,
     pub patterns: &'static [&'static str],
 }
 
@@ -35,6 +38,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "metered-paywall notices: \"You have read 3 articles this month\", \"5 free articles left\", \"You are a loyal reader\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^you(?:APOSve| have) (?:read|viewed|reached|used|enjoyed)\b.*\b(?:articles?|stories|story|pages?|limit)\b",
             r"^you have \d+ (?:free |more |remaining )?(?:articles?|stories)\b",
@@ -50,6 +54,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "register / subscribe / log-in prompts: \"Register to receive full access\", \"Subscribe now\", \"Already a subscriber?\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"\b(?:full|unlimited|unrestricted|premium) (?:digital )?access\b",
             r"\bto (?:continue|keep) reading\b",
@@ -64,6 +69,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "donation and support appeals: \"Become a part of our mission by donating today\", \"Just before you scroll on...\", \"Support our journalism\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:please )?(?:donate|give)(?: now| today| here)?[.!]?$",
             r"\bby donating\b",
@@ -82,6 +88,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "newsletter and alert sign-ups: \"Never miss a thing\", \"Get the best stories faster...\", \"Sign up for our newsletter\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"\b(?:sign up|subscribe|register)\b.*\b(?:newsletters?|alerts|updates)\b",
             r"^(?:our |the |daily |weekly |free |morning |evening )*newsletters?$",
@@ -97,6 +104,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "comment forms: \"Leave a comment\", \"Leave a Reply\", \"Your email address will not be published\", \"Be the first to comment on ...\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^leave a (?:comment|reply)\b",
             r"^be the first to (?:comment|reply|respond)\b",
@@ -117,6 +125,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "share and social-follow links: \"Share this article\", \"Facebook Twitter Email\", \"Follow us on Twitter\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^share(?: this(?: article| story| page| post)?| on \w+| via \w+| the (?:story|article))?\s*[:!]?$",
             r"^share (?:this|on|via)\b",
@@ -134,6 +143,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "cookie and consent notices: \"We use cookies...\", \"Accept all cookies\", \"Cookie policy\"",
         closing: false,
         tail_only: false,
+        any_length: true,
         patterns: &[
             r"\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b",
             r"\bcookie (?:policy|settings|preferences|consent|notice|banner)\b",
@@ -144,10 +154,24 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         ],
     },
     PhraseRule {
+        name: "phrase:copyright",
+        purpose: "copyright lines, at any length: \"© 2025 Example Media. All rights reserved.\"",
+        closing: true,
+        tail_only: false,
+        any_length: true,
+        patterns: &[
+            r"\ball rights reserved\b",
+            r"\bcopyright\s*(?:©|\(c\))",
+            r"©\s?(?:19|20)\d\d\b",
+            r"^copyright\s+(?:19|20)\d\d\b",
+        ],
+    },
+    PhraseRule {
         name: "phrase:accessibility",
         purpose: "accessibility and skip links: \"Accessibility links\", \"Skip to content\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^accessibility (?:links|help|statement|options)$",
             r"^skip to (?:the )?(?:main )?(?:content|navigation|main|article|search|footer|menu)\b",
@@ -161,6 +185,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "news banners standing alone on a line: \"Breaking News\", \"Just in\", \"Live updates\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:breaking(?: news)?|just in|developing(?: story)?|live(?: updates| coverage| blog)?|news alert|exclusive|update|updated)\s*[:!.]?$",
         ],
@@ -170,6 +195,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "labels with nothing after them: \"Article source:\", \"Tags:\", \"Filed under:\"",
         closing: true,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:article |story |original |image |photo |news )?(?:source|sources|via|credits?|filed under|tags|tagged(?: with| as| in)?|categories|category|posted in|published in|topics|related topics|keywords|share)\s*:$",
         ],
@@ -179,6 +205,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "advertising markers: \"Advertisement\", \"Sponsored content\", \"Story continues below advertisement\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:advertisement|advertising|advert|ad|ads|sponsored(?: content| post| links?| stories)?|promoted(?: content| stories| links)?|paid (?:content|post|partner(?: content)?)|partner content|(?:story|article|content) continues below(?: (?:this )?advertisement)?|continue reading below|scroll to continue(?: with content)?)\s*[-:.]*$",
         ],
@@ -188,6 +215,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "links to other stories: \"Read more\", \"Read more: <headline>\", \"Related articles\", \"Most read\", \"Click here\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:read more|read (?:the )?full (?:story|article)|more on this (?:story|topic)|see also|also read|read also|you (?:may|might) also (?:like|be interested in)|recommended(?: for you| stories| articles| reading)?|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories|editor(?:APOS)?s(?:APOS)? picks|continue reading|related (?:articles|stories|content|coverage|news|posts|links|reading))\s*[:.…»>›]*$",
             r"^more (?:stories|news|articles|videos) (?:from|on|about|like this)\b",
@@ -198,6 +226,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "a link to another story standing on its own line: \"Read more: <headline>\", \"Related: <headline>\", \"Click here to ...\"",
         closing: false,
         tail_only: false,
+        any_length: false,
         patterns: &[
             r"^(?:read more|see also|also read|read also|related|recommended|watch|listen)\s*:",
             r"^click here\b",
@@ -208,6 +237,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "bare navigation words in the trailing block: \"Topics\", \"Comments\", \"Related\", \"Tags\"",
         closing: false,
         tail_only: true,
+        any_length: false,
         patterns: &[
             r"^(?:topics|tags|comments?|related|more|categories|see more|latest|popular|trending|recommended|more from \w+(?: \w+)?)\s*:?$",
         ],
@@ -237,12 +267,32 @@ pub const STRUCTURAL_RULES: &[(&str, &str)] = &[
         "\"X contributed to this report.\" and \"Additional reporting by X\" lines: names moved to meta.contributors",
     ),
     (
+        "site-repeat",
+        "lines printed on at least `site_repeat_min_docs` pages (and `site_repeat_min_share` of the pages) of the same site: menus, footers, newsletter boxes",
+    ),
+    (
+        "body:before",
+        "lines before the article: the densest run of prose lines (many words, function words, closing punctuation) is the article, and menus, headers and teasers above it go",
+    ),
+    (
+        "body:after",
+        "lines after the article: link lists, related-story blocks and footers below the densest run of prose",
+    ),
+    (
+        "body:comments",
+        "the comment section: everything after the article once a comment-section opener (\"6 thoughts on …\", \"Leave a Reply\", \"Reply\") stands between it and the article",
+    ),
+    (
         "tail-block",
         "non-boilerplate lines sandwiched in the trailing block that starts at a closing boilerplate line (paywall, appeal, comment form) and in which boilerplate lines outnumber the others at least two to one",
     ),
     (
         "repeat-in-article",
         "an exact repeat (ignoring case and punctuation) of an earlier line of at least `repeat_min_words` words, of the line just before (4+ words), or of the title near the top",
+    ),
+    (
+        "caption",
+        "photo captions (a credit or source at the end, or a position marker such as \"(R)\" or \", left,\" with a date or no full stop at the end): moved to meta.captions",
     ),
     (
         "credit",
@@ -256,6 +306,19 @@ pub fn rule_names() -> Vec<&'static str> {
         .iter()
         .map(|r| r.name)
         .chain(STRUCTURAL_RULES.iter().map(|(n, _)| *n))
+        .collect()
+}
+
+/// The rule names a `disable` entry switches off: one rule, or a whole family written as its
+/// prefix ("body" for `body:before`, `body:after` and `body:comments`). Empty when unknown.
+pub fn expand_rule_name(name: &str) -> Vec<&'static str> {
+    if let Some(full) = canonical_rule_name(name) {
+        return vec![full];
+    }
+    let family = format!("{}:", name.trim());
+    rule_names()
+        .into_iter()
+        .filter(|n| family.len() > 1 && n.starts_with(&family) && !n.starts_with("phrase:"))
         .collect()
 }
 
@@ -280,6 +343,9 @@ pub struct Hit {
 /// The compiled, enabled line rules.
 pub struct LineRules {
     set: RegexSet,
+    /// The patterns of the rules that judge lines of any length, and their owners.
+    long_set: RegexSet,
+    long_owner: Vec<usize>,
     /// For each pattern of `set`, the index of its rule in `PHRASE_RULES`.
     owner: Vec<usize>,
     user: Option<AhoCorasick>,
@@ -308,6 +374,16 @@ impl LineRules {
             .case_insensitive(true)
             .build()
             .expect("the built-in line rules are valid regular expressions");
+        let (long_patterns, long_owner): (Vec<&String>, Vec<usize>) = patterns
+            .iter()
+            .zip(&owner)
+            .filter(|(_, rule)| PHRASE_RULES[**rule].any_length)
+            .map(|(p, rule)| (p, *rule))
+            .unzip();
+        let long_set = RegexSetBuilder::new(long_patterns)
+            .case_insensitive(true)
+            .build()
+            .expect("the built-in line rules are valid regular expressions");
         let phrases: Vec<&str> = extra_phrases
             .iter()
             .map(|p| p.trim())
@@ -329,6 +405,8 @@ impl LineRules {
         });
         Ok(LineRules {
             set,
+            long_set,
+            long_owner,
             owner,
             user,
             html_tag,
@@ -342,6 +420,17 @@ impl LineRules {
     /// on <title>") is judged by its words outside the headline. `prose_follows` says whether
     /// a long line comes later in the text (tail-only rules then do not apply).
     pub fn classify(&self, line: &str, title: Option<&str>, prose_follows: bool) -> Option<Hit> {
+        self.classify_counted(line, word_count(line), title, prose_follows)
+    }
+
+    /// [`classify`](Self::classify) for a line whose words are already counted.
+    pub fn classify_counted(
+        &self,
+        line: &str,
+        words: usize,
+        title: Option<&str>,
+        prose_follows: bool,
+    ) -> Option<Hit> {
         if let Some(tags) = &self.html_tag {
             // Mostly tags: a help line of a comment form, not an article about HTML.
             // Closing tags mean markup or code being shown, not a list of allowed tags.
@@ -358,8 +447,17 @@ impl LineRules {
                 }
             }
         }
-        if effective_words(line, title, self.max_words) > self.max_words {
-            return None;
+        if effective_words(line, words, title, self.max_words) > self.max_words {
+            return self
+                .long_set
+                .matches(line)
+                .iter()
+                .filter_map(|pattern| self.long_owner.get(pattern).copied())
+                .min()
+                .map(|rule| Hit {
+                    rule: PHRASE_RULES[rule].name,
+                    closing: PHRASE_RULES[rule].closing,
+                });
         }
         let best = self
             .set
@@ -390,14 +488,53 @@ impl LineRules {
     }
 }
 
+/// Words of a normalised line (single ASCII spaces between words, no other whitespace, as
+/// `normalize_line` makes them): one more than its spaces, counted a vector at a time.
+pub fn spaced_words(line: &str) -> usize {
+    if line.is_empty() {
+        return 0;
+    }
+    1 + line.bytes().filter(|&b| b == b' ').count()
+}
+
+/// Whitespace-separated words, as `split_whitespace().count()` counts them, scanning bytes:
+/// this runs several times on every line. A multi-byte character is a space only if it is one
+/// of Unicode's White_Space characters, whose UTF-8 forms are matched below.
 pub fn word_count(s: &str) -> usize {
-    s.split_whitespace().count()
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    let mut in_word = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, len) = match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C => (true, 1),
+            0x00..=0x7F => (false, 1),
+            0xC2 => (matches!(bytes.get(i + 1), Some(0x85 | 0xA0)), 2),
+            0xE1 => (bytes.get(i + 1..i + 3) == Some(&[0x9A, 0x80]), 3),
+            0xE2 => (
+                match (bytes.get(i + 1), bytes.get(i + 2)) {
+                    (Some(0x80), Some(c)) => matches!(c, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
+                    (Some(0x81), Some(0x9F)) => true,
+                    _ => false,
+                },
+                3,
+            ),
+            0xE3 => (bytes.get(i + 1..i + 3) == Some(&[0x80, 0x80]), 3),
+            0xC0..=0xDF => (false, 2),
+            0xE0..=0xEF => (false, 3),
+            _ => (false, 4),
+        };
+        n += usize::from(!space && !in_word);
+        in_word = !space;
+        i += len;
+    }
+    n
 }
 
 /// Words of `line`, not counting a copy of the headline it quotes. Only lowercases the line
 /// when the headline could bring it under `max_words`.
-fn effective_words(line: &str, title: Option<&str>, max_words: usize) -> usize {
-    let words = word_count(line);
+fn effective_words(line: &str, words: usize, title: Option<&str>, max_words: usize) -> usize {
     let Some(title) = title.filter(|_| words > max_words) else {
         return words;
     };
@@ -419,4 +556,30 @@ pub fn is_title_slug(title: &str) -> bool {
     (1..=3).contains(&words)
         && title.chars().any(char::is_alphabetic)
         && !title.chars().any(|c| c.is_uppercase() || c.is_numeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaced_words_count_normalised_lines() {
+        for s in ["", "one", "Israel’s security ‘top priority,’ says"] {
+            assert_eq!(spaced_words(s), word_count(s));
+        }
+    }
+
+    #[test]
+    fn word_count_agrees_with_split_whitespace() {
+        for s in [
+            "",
+            "  one ",
+            "Israel’s security ‘top priority,’ says",
+            "a\u{00A0}b\u{2003}c\u{3000}d\u{202F}e\u{205F}f\u{1680}g\u{85}h",
+            "“quoted” — dash… ünïcödé 日本語 emoji 🎉 end",
+            "tabs\tand\nnew\rlines\u{0B}\u{0C}x",
+        ] {
+            assert_eq!(word_count(s), s.split_whitespace().count(), "{s:?}");
+        }
+    }
 }

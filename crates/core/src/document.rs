@@ -211,6 +211,8 @@ pub struct Quote {
 pub enum DateResolution {
     Year,
     Month,
+    /// An ISO 8601 week ("2018-W30"), for "last week", "earlier this week".
+    Week,
     #[default]
     Day,
 }
@@ -220,6 +222,7 @@ impl DateResolution {
         match self {
             DateResolution::Year => "year",
             DateResolution::Month => "month",
+            DateResolution::Week => "week",
             DateResolution::Day => "day",
         }
     }
@@ -228,7 +231,7 @@ impl DateResolution {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct DateMention {
     pub text: String,
-    /// ISO 8601 value at the given resolution: "2018", "2018-05", "2018-05-09".
+    /// ISO 8601 value at the given resolution: "2018", "2018-05", "2018-W19", "2018-05-09".
     pub value: String,
     pub resolution: DateResolution,
     /// Whether the value needed the publication date ("on Friday", "last month").

@@ -111,7 +111,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             {
                 println!(
                     "{}\t{}\t{:.3}\t{}\t{}",
-                    doc.id, l.cluster, l.similarity, l.shared_shingles, l.passage
+                    doc.id,
+                    l.cluster,
+                    l.similarity,
+                    l.shared_shingles,
+                    l.passage.replace('\n', " ")
                 );
             }
         }

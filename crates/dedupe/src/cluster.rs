@@ -2,13 +2,14 @@
 //! shingle sets, and center clustering in keep order.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use newsmill_core::{ClusterKind, Tally};
 use rayon::prelude::*;
 
-use crate::observe::DocSketch;
-use crate::text::intersection;
+use crate::index::Index;
+use crate::observe::{DocSketch, Wanted};
+use crate::text::{intersection, story_intersection};
 
 /// The keep rule: earliest `published` (ISO strings compare; missing counts as latest), then
 /// longest text, then smallest id, then input order. The first document of a cluster in this
@@ -34,11 +35,27 @@ pub struct Plan {
     pub leader: Vec<u32>,
     /// Candidate pairs `(i, j)`, `i < j`, between exact-group leaders.
     pub pairs: Vec<(u32, u32)>,
+    /// Candidate pairs `(entry, j)` of persistent-index entries and this run's leaders.
+    pub index_pairs: Vec<(u32, u32)>,
+    /// Story candidate pairs `(i, j)`, `i < j`, between exact-group leaders sharing a
+    /// fingerprint.
+    pub story_pairs: Vec<(u32, u32)>,
     /// Seqs of the documents whose shingle sets round 1 must collect.
-    pub wanted: HashSet<u64>,
+    pub wanted: HashMap<u64, Wanted>,
 }
 
-pub fn plan(mut docs: Vec<DocSketch>, max_bucket: usize, tally: &mut Tally) -> Plan {
+/// What round 0's decision needs besides the sketches.
+pub struct PlanParams<'a> {
+    pub max_bucket: usize,
+    pub story_max_df: usize,
+    pub story_max_candidates: usize,
+    /// The persistent index, when one is kept: its entries are candidates too, and every
+    /// document's band keys and set are kept so that this run's articles can be added to it.
+    pub index: Option<&'a Index>,
+}
+
+pub fn plan(mut docs: Vec<DocSketch>, params: PlanParams<'_>, tally: &mut Tally) -> Plan {
+    let max_bucket = params.max_bucket;
     docs.par_sort_unstable_by(keep_order);
     let n = docs.len();
 
@@ -86,6 +103,11 @@ pub fn plan(mut docs: Vec<DocSketch>, max_bucket: usize, tally: &mut Tally) -> P
             }
         }
     }
+    let index_pairs = params
+        .index
+        .map(|index| index_candidates(index, &entries, max_bucket))
+        .unwrap_or_default();
+    tally.add("index-candidates", index_pairs.len() as u64);
     drop(entries);
     pairs.par_sort_unstable();
     pairs.dedup();
@@ -93,25 +115,160 @@ pub fn plan(mut docs: Vec<DocSketch>, max_bucket: usize, tally: &mut Tally) -> P
     tally.add("pairs-skipped", skipped_pairs);
     tally.add("candidates", pairs.len() as u64);
 
-    let mut wanted: HashSet<u64> = HashSet::new();
+    let story_pairs = story_candidates(
+        &docs,
+        &leader,
+        params.story_max_df,
+        params.story_max_candidates,
+        tally,
+    );
+
+    let mut wanted: HashMap<u64, Wanted> = HashMap::new();
     for &(i, j) in &pairs {
-        wanted.insert(docs[i as usize].seq);
-        wanted.insert(docs[j as usize].seq);
+        wanted.entry(docs[i as usize].seq).or_default().duplicate = true;
+        wanted.entry(docs[j as usize].seq).or_default().duplicate = true;
     }
     for (i, &l) in leader.iter().enumerate() {
         if l as usize != i {
-            wanted.insert(docs[l as usize].seq);
+            wanted.entry(docs[l as usize].seq).or_default().duplicate = true;
+        }
+    }
+    for &(i, j) in &story_pairs {
+        wanted.entry(docs[i as usize].seq).or_default().story = true;
+        wanted.entry(docs[j as usize].seq).or_default().story = true;
+    }
+    if params.index.is_some() {
+        for (i, &l) in leader.iter().enumerate() {
+            if l as usize == i {
+                wanted.entry(docs[i].seq).or_default().duplicate = true;
+            }
         }
     }
     for doc in &mut docs {
-        doc.bands = Box::default();
+        if params.index.is_none() {
+            doc.bands = Box::default();
+        }
+        doc.story = Box::default();
     }
     Plan {
         docs,
         leader,
         pairs,
+        index_pairs,
+        story_pairs,
         wanted,
     }
+}
+
+/// Pairs `(entry, document)` of index entries and this run's leaders sharing an LSH bucket.
+/// `buckets` holds this run's `(band << 32 | key, document)`, sorted.
+fn index_candidates(index: &Index, buckets: &[(u64, u32)], max_bucket: usize) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<(u32, u32)> = index
+        .entries
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(e, entry)| {
+            let mut found: Vec<(u32, u32)> = Vec::new();
+            for (band, &key) in entry.bands.iter().enumerate() {
+                let bucket = (band as u64) << 32 | key as u64;
+                let from = buckets.partition_point(|b| b.0 < bucket);
+                let to = buckets.partition_point(|b| b.0 <= bucket);
+                if to - from > max_bucket {
+                    continue;
+                }
+                found.extend(buckets[from..to].iter().map(|&(_, j)| (e as u32, j)));
+            }
+            found
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// Pairs of exact-group leaders sharing at least one story fingerprint: for each document, the
+/// `max_candidates` earlier ones it shares most fingerprints with (a corpus where every article
+/// quotes many others must not cost a quadratic number of verifications). Fingerprints found
+/// in more than `max_df` documents are site boilerplate or stock phrases and are ignored.
+fn story_candidates(
+    docs: &[DocSketch],
+    leader: &[u32],
+    max_df: usize,
+    max_candidates: usize,
+    tally: &mut Tally,
+) -> Vec<(u32, u32)> {
+    let mut postings: Vec<(u32, u32)> = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if leader[i] as usize == i {
+            postings.extend(doc.story.iter().map(|&fp| (fp, i as u32)));
+        }
+    }
+    if postings.is_empty() {
+        return Vec::new();
+    }
+    postings.par_sort_unstable();
+    let boilerplate = postings
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > max_df)
+        .count() as u64;
+    tally.add("story-fingerprints", postings.len() as u64);
+    tally.add("story-fingerprints-ignored", boilerplate);
+    // Fingerprints are uniform hashes: a directory on their top bits finds each one's postings
+    // with one or two memory reads instead of a binary search over all postings.
+    let bits = (usize::BITS - (postings.len() / 4).max(1).leading_zeros()).clamp(8, 24);
+    let shift = 32 - bits;
+    let mut directory: Vec<u32> = Vec::with_capacity((1 << bits) + 1);
+    let mut at = 0usize;
+    for bucket in 0..=(1usize << bits) {
+        while at < postings.len() && ((postings[at].0 >> shift) as usize) < bucket {
+            at += 1;
+        }
+        directory.push(at as u32);
+    }
+    let postings_of = |fp: u32| -> &[(u32, u32)] {
+        let bucket = (fp >> shift) as usize;
+        let (from, to) = (directory[bucket] as usize, directory[bucket + 1] as usize);
+        let slice = &postings[from..to];
+        let start = slice.partition_point(|p| p.0 < fp);
+        let end = start + slice[start..].partition_point(|p| p.0 <= fp);
+        &slice[start..end]
+    };
+    // Each document lists, in parallel, the earlier leaders it shares a fingerprint with; no
+    // corpus-wide pair table is built before deduplication.
+    let per_doc: Vec<Vec<u32>> = (0..docs.len())
+        .into_par_iter()
+        .map(|j| {
+            if leader[j] as usize != j {
+                return Vec::new();
+            }
+            let mut earlier: Vec<u32> = Vec::new();
+            for &fp in docs[j].story.iter() {
+                let run = postings_of(fp);
+                if run.len() > max_df {
+                    continue;
+                }
+                earlier.extend(run.iter().map(|p| p.1).filter(|&i| (i as usize) < j));
+            }
+            earlier.sort_unstable();
+            let mut counted: Vec<(u32, u32)> = earlier
+                .chunk_by(|a, b| a == b)
+                .map(|run| (run.len() as u32, run[0]))
+                .collect();
+            // Most shared fingerprints first, then the earlier document.
+            counted.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            counted.truncate(max_candidates);
+            let mut kept: Vec<u32> = counted.into_iter().map(|(_, i)| i).collect();
+            kept.sort_unstable();
+            kept
+        })
+        .collect();
+    let pairs: Vec<(u32, u32)> = per_doc
+        .into_iter()
+        .enumerate()
+        .flat_map(|(j, earlier)| earlier.into_iter().map(move |i| (i, j as u32)))
+        .collect();
+    tally.add("story-candidates", pairs.len() as u64);
+    pairs
 }
 
 /// How one document relates to its cluster's representative.
@@ -184,10 +341,12 @@ impl Rule {
 /// representative it is most similar to, or becomes a representative itself. Joining only
 /// representatives (never through another member) keeps a bridge document from chaining two
 /// different articles into one cluster.
+/// Documents in `taken` (matched to an article of an earlier run) neither join nor are joined.
 pub fn duplicates(
     plan: &Plan,
     sets: &HashMap<u32, Vec<u32>>,
     rule: Rule,
+    taken: &[bool],
     tally: &mut Tally,
 ) -> Vec<Option<PlannedLink>> {
     let n = plan.docs.len();
@@ -216,8 +375,12 @@ pub fn duplicates(
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
+    let taken = |i: usize| taken.get(i).copied().unwrap_or(false);
     for j in 0..n {
         let l = plan.leader[j] as usize;
+        if taken(l) {
+            continue;
+        }
         if l != j {
             // Same normalised text as an earlier document: same cluster, same evidence.
             assigned[j] = match assigned[l] {
@@ -236,7 +399,7 @@ pub fn duplicates(
         }
         let best = partners[j]
             .iter()
-            .filter(|(i, _)| assigned[*i as usize].is_none())
+            .filter(|(i, _)| assigned[*i as usize].is_none() && !taken(*i as usize))
             .max_by(|(i1, e1), (i2, e2)| e1.similarity.total_cmp(&e2.similarity).then(i2.cmp(i1)));
         if let Some(&(i, evidence)) = best {
             has_members[i as usize] = true;
@@ -267,65 +430,62 @@ pub fn duplicates(
     assigned
 }
 
-/// Story clusters among the documents that are not duplicates of another: candidates share
-/// sampled fingerprints of long shingles (fingerprints found in more than `max_df` documents
-/// are boilerplate and ignored); a document joins, in keep order, the story representative it
-/// shares most fingerprints with, if they share at least `min_shared`.
+/// Story verification thresholds.
+#[derive(Clone, Copy, Debug)]
+pub struct StoryRule {
+    pub min_shared: usize,
+    pub min_quoted: usize,
+}
+
+/// Story clusters among the documents that are not duplicates of another. Every candidate pair
+/// is verified on the exact story shingle sets: linked when they share at least `min_shared`
+/// story shingles, or at least `min_quoted` that are quoted in both (a quotation repeated word
+/// for word). In keep order, a document joins the story representative it shares most
+/// shingles with; like duplicates, it never joins through another member.
 pub fn stories(
     plan: &Plan,
     dups: &[Option<PlannedLink>],
-    min_shared: usize,
-    max_df: usize,
+    taken: &[bool],
+    sets: &HashMap<u32, Vec<u32>>,
+    rule: StoryRule,
     tally: &mut Tally,
 ) -> Vec<Option<PlannedLink>> {
     let n = plan.docs.len();
-    let is_unit = |i: usize| dups[i].is_none_or(|link| link.rep as usize == i);
-    let mut postings: Vec<(u32, u32)> = Vec::new();
-    for (i, doc) in plan.docs.iter().enumerate() {
-        if is_unit(i) {
-            postings.extend(doc.story.iter().map(|&fp| (fp, i as u32)));
-        }
-    }
-    postings.par_sort_unstable();
-    let boilerplate = postings
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > max_df)
-        .count() as u64;
-    tally.add("story-fingerprints-ignored", boilerplate);
-
-    // Each document counts, in parallel, the fingerprints it shares with every earlier unit;
-    // no corpus-wide pair table is built.
-    let partners: Vec<Vec<(u32, u32)>> = (0..n)
-        .into_par_iter()
-        .map(|j| {
-            if !is_unit(j) {
-                return Vec::new();
+    let is_unit = |i: u32| {
+        dups[i as usize].is_none_or(|link| link.rep == i)
+            && !taken.get(i as usize).copied().unwrap_or(false)
+    };
+    let verified: Vec<Option<(u32, u32, Evidence)>> = plan
+        .story_pairs
+        .par_iter()
+        .map(|&(i, j)| {
+            if !is_unit(i) || !is_unit(j) {
+                return None;
             }
-            let mut earlier: Vec<u32> = Vec::new();
-            for &fp in plan.docs[j].story.iter() {
-                let from = postings.partition_point(|p| p.0 < fp);
-                let to = postings.partition_point(|p| p.0 <= fp);
-                if to - from > max_df {
-                    continue;
-                }
-                earlier.extend(
-                    postings[from..to]
-                        .iter()
-                        .map(|p| p.1)
-                        .filter(|&i| (i as usize) < j),
-                );
+            let (rep, member) = (sets.get(&i)?, sets.get(&j)?);
+            let (shared, quoted) = story_intersection(member, rep);
+            if shared < rule.min_shared && quoted < rule.min_quoted {
+                return None;
             }
-            earlier.sort_unstable();
-            earlier
-                .chunk_by(|a, b| a == b)
-                .filter(|run| run.len() >= min_shared)
-                .map(|run| (run[0], run.len() as u32))
-                .collect()
+            let union = (member.len() + rep.len() - shared).max(1);
+            Some((
+                i,
+                j,
+                Evidence {
+                    similarity: shared as f64 / union as f64,
+                    containment: shared as f64 / member.len().max(1) as f64,
+                    shared: shared as u64,
+                },
+            ))
         })
         .collect();
-    drop(postings);
-    let candidates: u64 = partners.iter().map(|p| p.len() as u64).sum();
-    tally.add("story-candidates", candidates);
+    let mut partners: Vec<Vec<(u32, Evidence)>> = vec![Vec::new(); n];
+    let mut accepted = 0u64;
+    for (i, j, evidence) in verified.into_iter().flatten() {
+        accepted += 1;
+        partners[j as usize].push((i, evidence));
+    }
+    tally.add("story-verified-pairs", accepted);
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
@@ -333,17 +493,13 @@ pub fn stories(
         let best = partners[j]
             .iter()
             .filter(|(i, _)| assigned[*i as usize].is_none())
-            .max_by(|(i1, c1), (i2, c2)| c1.cmp(c2).then(i2.cmp(i1)));
-        if let Some(&(i, count)) = best {
+            .max_by(|(i1, e1), (i2, e2)| e1.shared.cmp(&e2.shared).then(i2.cmp(i1)));
+        if let Some(&(i, evidence)) = best {
             has_members[i as usize] = true;
             assigned[j] = Some(PlannedLink {
                 kind: ClusterKind::Story,
                 rep: i,
-                evidence: sampled_evidence(
-                    &plan.docs[j].story,
-                    &plan.docs[i as usize].story,
-                    count,
-                ),
+                evidence,
             });
         }
     }
@@ -351,7 +507,7 @@ pub fn stories(
     for i in 0..n {
         if has_members[i] {
             clusters += 1;
-            let size = plan.docs[i].story.len();
+            let size = sets.get(&(i as u32)).map_or(0, Vec::len);
             assigned[i] = Some(PlannedLink {
                 kind: ClusterKind::Story,
                 rep: i as u32,
@@ -367,13 +523,34 @@ pub fn stories(
     assigned
 }
 
-/// Evidence estimated from sampled fingerprints (a uniform hash sample of the shingles).
-fn sampled_evidence(member: &[u32], rep: &[u32], shared: u32) -> Evidence {
-    let shared = shared as usize;
-    let union = (member.len() + rep.len()).saturating_sub(shared).max(1);
-    Evidence {
-        similarity: shared as f64 / union as f64,
-        containment: shared as f64 / member.len().max(1) as f64,
-        shared: shared as u64,
+/// Matches of this run's leaders against the persistent index: for each document, the
+/// indexed article it verifies against with the highest similarity (the oldest on ties).
+pub fn index_matches(
+    plan: &Plan,
+    sets: &HashMap<u32, Vec<u32>>,
+    index: &Index,
+    rule: Rule,
+    tally: &mut Tally,
+) -> Vec<Option<(u32, Evidence)>> {
+    let verified: Vec<Option<(u32, u32, Evidence)>> = plan
+        .index_pairs
+        .par_iter()
+        .map(|&(e, j)| {
+            let member = sets.get(&j)?;
+            let entry = index.entries.get(e as usize)?;
+            let (evidence, ok) = rule.verify(member, &index.set(entry));
+            ok.then_some((e, j, evidence))
+        })
+        .collect();
+    let mut best: Vec<Option<(u32, Evidence)>> = vec![None; plan.docs.len()];
+    let mut accepted = 0u64;
+    for (e, j, evidence) in verified.into_iter().flatten() {
+        accepted += 1;
+        let slot = &mut best[j as usize];
+        if slot.is_none_or(|(_, b)| evidence.similarity > b.similarity) {
+            *slot = Some((e, evidence));
+        }
     }
+    tally.add("index-verified-pairs", accepted);
+    best
 }

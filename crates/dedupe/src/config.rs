@@ -33,18 +33,32 @@ pub struct DedupeConfig {
     pub min_shingles: usize,
     /// Also link different articles that share substantial passages (story clusters).
     pub story: bool,
-    /// Words per shingle for story passages.
+    /// Words per story shingle: the shortest passage that counts as shared.
     pub story_shingle_size: usize,
-    /// Keep one story shingle in `story_sample` (by hash) as a fingerprint.
-    pub story_sample: u64,
-    /// Minimum number of shared sampled fingerprints for a story link.
+    /// Story candidates: every quoted story shingle is a fingerprint, and of the others the
+    /// smallest hash in every window of this many shingles (winnowing), which guarantees that
+    /// any shared passage of `story_window + story_shingle_size - 1` words is found.
+    pub story_window: usize,
+    /// A story link needs this many shared story shingles...
     pub story_min_shared: usize,
+    /// ...or this many shared story shingles that are quoted in both articles.
+    pub story_min_quoted: usize,
     /// Fingerprints found in more documents than this are boilerplate and ignored.
     pub story_max_df: usize,
+    /// Each article is verified against at most this many earlier ones (those sharing most
+    /// fingerprints) for story links.
+    pub story_max_candidates: usize,
     pub action: Action,
     pub seed: u64,
     /// LSH buckets with more documents than this are skipped (counted as `buckets-skipped`).
     pub max_bucket: usize,
+    /// Keep a persistent index in the `[state] dir` (when one is configured): articles are
+    /// matched against those of earlier runs, and this run's are added.
+    pub index: bool,
+    /// Index entries from runs committed more than this many days ago are pruned (0: never).
+    pub index_max_age_days: u64,
+    /// At most this many entries are kept, the oldest pruned first (0: no limit).
+    pub index_max_entries: usize,
 }
 
 impl Default for DedupeConfig {
@@ -58,13 +72,18 @@ impl Default for DedupeConfig {
             containment_threshold: 0.7,
             min_shingles: 30,
             story: true,
-            story_shingle_size: 5,
-            story_sample: 8,
-            story_min_shared: 3,
+            story_shingle_size: 8,
+            story_window: 16,
+            story_min_shared: 12,
+            story_min_quoted: 2,
             story_max_df: 50,
+            story_max_candidates: 10,
             action: Action::Mark,
             seed: 0x6e65_7773_6d69_6c6c,
             max_bucket: 1000,
+            index: true,
+            index_max_age_days: 0,
+            index_max_entries: 1_000_000,
         }
     }
 }
@@ -112,17 +131,28 @@ impl DedupeConfig {
                 bad(key, format!("must be between 0 and 1, not {value}"));
             }
         }
-        if self.story_sample == 0 {
-            bad("story_sample", "must be at least 1".to_string());
+        if self.story_window == 0 || self.story_window > 1024 {
+            bad(
+                "story_window",
+                format!("must be between 1 and 1024, not {}", self.story_window),
+            );
         }
-        if self.story_min_shared == 0 {
-            bad("story_min_shared", "must be at least 1".to_string());
+        for (key, value) in [
+            ("story_min_shared", self.story_min_shared),
+            ("story_min_quoted", self.story_min_quoted),
+        ] {
+            if value == 0 {
+                bad(key, "must be at least 1".to_string());
+            }
         }
         if self.max_bucket < 2 {
             bad(
                 "max_bucket",
                 format!("must be at least 2, not {}", self.max_bucket),
             );
+        }
+        if self.story_max_candidates == 0 {
+            bad("story_max_candidates", "must be at least 1".to_string());
         }
         if self.story_max_df < 2 {
             bad(
@@ -201,26 +231,38 @@ pub const DOC: StageDoc = StageDoc {
         key(
             "story_shingle_size",
             "integer",
-            "5",
-            "Words per shingle for story passages.",
+            "8",
+            "Words per story shingle: the shortest passage that counts as shared.",
         ),
         key(
-            "story_sample",
+            "story_window",
             "integer",
-            "8",
-            "Keep one story shingle in this many (by hash) as a fingerprint.",
+            "16",
+            "Story candidates: winnowing window over unquoted shingles (finds every shared passage of window + shingle size - 1 words).",
         ),
         key(
             "story_min_shared",
             "integer",
-            "3",
-            "Minimum shared sampled fingerprints for a story link.",
+            "12",
+            "A story link needs this many shared story shingles...",
+        ),
+        key(
+            "story_min_quoted",
+            "integer",
+            "2",
+            "...or this many shared story shingles quoted in both articles.",
         ),
         key(
             "story_max_df",
             "integer",
             "50",
             "Fingerprints found in more articles than this are boilerplate and ignored.",
+        ),
+        key(
+            "story_max_candidates",
+            "integer",
+            "10",
+            "Each article is checked for story links against at most this many earlier ones (those sharing most fingerprints).",
         ),
         KeyDoc {
             name: "action",
@@ -240,6 +282,24 @@ pub const DOC: StageDoc = StageDoc {
             "integer",
             "1000",
             "LSH buckets holding more articles than this are skipped (counted as buckets-skipped).",
+        ),
+        key(
+            "index",
+            "boolean",
+            "true",
+            "Keep a dedupe index in the [state] dir (when set): match articles against earlier runs' and add this run's.",
+        ),
+        key(
+            "index_max_age_days",
+            "integer",
+            "0",
+            "Prune index entries from runs committed more than this many days ago (0: never).",
+        ),
+        key(
+            "index_max_entries",
+            "integer",
+            "1000000",
+            "Keep at most this many index entries, pruning the oldest first (0: no limit).",
         ),
     ],
 };

@@ -14,14 +14,20 @@ pub struct Token {
     pub start: usize,
     pub end: usize,
     pub hash: u64,
+    /// Inside quotation marks (“…”, «…», "…"), which end at the latest with the line.
+    pub quoted: bool,
 }
 
 /// Reusable buffers, so that tokenising allocates nothing per token or per shingle.
 #[derive(Default)]
 pub struct Scratch {
     word: String,
+    in_quote: bool,
+    word_quoted: bool,
     pub tokens: Vec<Token>,
     pub shingles: Vec<u64>,
+    /// Whether each shingle lies wholly inside one quotation.
+    pub shingle_quoted: Vec<bool>,
 }
 
 impl Scratch {
@@ -30,14 +36,30 @@ impl Scratch {
     pub fn tokenize(&mut self, text: &str, seed: u64, mut exact: Option<&mut Xxh3>) {
         self.tokens.clear();
         self.word.clear();
+        self.in_quote = false;
         let mut start = 0;
         let mut end = 0;
         for (i, c) in text.char_indices() {
             let next = i + c.len_utf8();
+            // Straight quotes toggle; a line break ends any quotation so that one unclosed mark
+            // cannot turn the rest of the article into a quote. Marks are separators, so the
+            // word before one is flushed before the state changes.
+            let quote_state = match c {
+                '"' => Some(!self.in_quote),
+                '“' | '«' => Some(true),
+                '”' | '»' | '\n' => Some(false),
+                _ => None,
+            };
+            if let Some(state) = quote_state {
+                self.flush(start, end, seed, exact.as_deref_mut());
+                self.in_quote = state;
+                continue;
+            }
             if c.is_ascii() {
                 if c.is_ascii_alphanumeric() {
                     if self.word.is_empty() {
                         start = i;
+                        self.word_quoted = self.in_quote;
                     }
                     self.word.push(c.to_ascii_lowercase());
                     end = next;
@@ -54,6 +76,7 @@ impl Scratch {
                 if folded.is_alphanumeric() {
                     if self.word.is_empty() {
                         start = i;
+                        self.word_quoted = self.in_quote;
                     }
                     self.word.extend(folded.to_lowercase());
                     end = next;
@@ -76,7 +99,12 @@ impl Scratch {
             exact.update(self.word.as_bytes());
         }
         let hash = xxh3_64_with_seed(self.word.as_bytes(), seed);
-        self.tokens.push(Token { start, end, hash });
+        self.tokens.push(Token {
+            start,
+            end,
+            hash,
+            quoted: self.word_quoted,
+        });
         self.word.clear();
     }
 
@@ -85,13 +113,21 @@ impl Scratch {
     /// tokens, so short texts still compare; an empty text gives none.
     pub fn shingle(&mut self, size: usize, seed: u64) {
         self.shingles.clear();
+        self.shingle_quoted.clear();
         if self.tokens.is_empty() || size == 0 {
             return;
         }
         let size = size.min(self.tokens.len());
-        for window in self.tokens.windows(size) {
+        let mut quoted_run = 0usize;
+        for (i, token) in self.tokens.iter().enumerate() {
+            quoted_run = if token.quoted { quoted_run + 1 } else { 0 };
+            if i + 1 < size {
+                continue;
+            }
+            let window = &self.tokens[i + 1 - size..=i];
             self.shingles
                 .push(combine(window.iter().map(|t| t.hash), seed));
+            self.shingle_quoted.push(quoted_run >= size);
         }
     }
 }
@@ -145,6 +181,50 @@ pub fn intersection(a: &[u32], b: &[u32]) -> usize {
         }
     }
     n
+}
+
+/// Sorted story shingle set: each element is a compact shingle hash whose lowest bit says
+/// whether the shingle was quoted (one element per shingle; quoted anywhere wins).
+pub fn story_set(shingles: &[u64], quoted: &[bool]) -> Vec<u32> {
+    let mut set: Vec<u32> = shingles
+        .iter()
+        .zip(quoted.iter().chain(std::iter::repeat(&false)))
+        .map(|(&h, &q)| (compact(h) & !1) | u32::from(q))
+        .collect();
+    set.sort_unstable();
+    // After sorting, a quoted element follows the unquoted one of the same shingle.
+    set.dedup_by(|later, kept| {
+        let same = *later & !1 == *kept & !1;
+        if same {
+            *kept |= *later & 1;
+        }
+        same
+    });
+    set
+}
+
+/// Whether a story set holds the shingle `h`, quoted or not.
+pub fn story_contains(set: &[u32], h: u64) -> bool {
+    let key = compact(h) & !1;
+    set.binary_search_by(|e| (e & !1).cmp(&key)).is_ok()
+}
+
+/// Shared shingles of two story sets, and how many of them are quoted in both.
+pub fn story_intersection(a: &[u32], b: &[u32]) -> (usize, usize) {
+    let (mut i, mut j, mut shared, mut quoted) = (0, 0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match (a[i] & !1).cmp(&(b[j] & !1)) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                quoted += (a[i] & b[j] & 1) as usize;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (shared, quoted)
 }
 
 /// The longest run of `text` whose consecutive shingles all satisfy `shared`, as a byte range.
@@ -224,6 +304,35 @@ mod tests {
         );
         assert_eq!(exact_key("ﬁnal café"), exact_key("final cafe\u{301}"));
         assert_ne!(exact_key("top priority"), exact_key("priority top"));
+    }
+
+    fn quoted_words(text: &str) -> Vec<String> {
+        let mut s = Scratch::default();
+        s.tokenize(text, 1, None);
+        s.tokens
+            .iter()
+            .filter(|t| t.quoted)
+            .map(|t| text[t.start..t.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn quotation_marks_mark_quoted_words_until_the_line_ends() {
+        assert_eq!(
+            quoted_words("He said “top priority” and \"eye to eye.\" Then «oui» “open\nnext"),
+            ["top", "priority", "eye", "to", "eye", "oui", "open"]
+        );
+        // Apostrophes and single quotes are not quotation marks.
+        assert!(quoted_words("Israel’s ‘top priority’").is_empty());
+    }
+
+    #[test]
+    fn story_sets_keep_the_quoted_flag_and_intersect_by_shingle() {
+        let a = story_set(&[10 << 32, 20 << 32, 10 << 32], &[false, true, true]);
+        assert_eq!(a, [11, 21]);
+        let b = story_set(&[10 << 32, 30 << 32], &[false, true]);
+        assert_eq!(story_intersection(&a, &b), (1, 0));
+        assert!(story_contains(&a, 20 << 32) && !story_contains(&a, 30 << 32));
     }
 
     #[test]

@@ -190,6 +190,75 @@ fn story_clusters_never_join_the_unrelated_seeds_to_the_ryabkov_articles() {
 }
 
 #[test]
+fn the_three_ryabkov_articles_form_one_story_and_the_others_none() {
+    let docs: Vec<Document> = SEEDS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| doc(i as u64, &format!("{i:03}"), None, t))
+        .collect();
+    let out = run(&docs);
+    let story = |d: &Document| {
+        d.links
+            .iter()
+            .find(|l| l.kind == ClusterKind::Story)
+            .cloned()
+    };
+    let links: Vec<_> = out.docs.iter().map(story).collect();
+    let cluster = links[0]
+        .as_ref()
+        .expect("000 is in a story")
+        .cluster
+        .clone();
+    for (i, link) in links[..3].iter().enumerate() {
+        let link = link
+            .as_ref()
+            .unwrap_or_else(|| panic!("00{i} has no story link"));
+        assert_eq!(link.cluster, cluster);
+        assert!(link.shared_shingles > 0 && link.similarity > 0.0);
+        // The evidence passage is words this article shares with the representative.
+        let probe: String = link
+            .passage
+            .trim_end_matches('…')
+            .chars()
+            .take(30)
+            .collect();
+        assert!(out.docs[i].text.contains(&probe), "{probe:?}");
+    }
+    assert!(
+        links[3].is_none() && links[4].is_none(),
+        "{:?}",
+        &links[3..]
+    );
+    assert_eq!(out.tally.0["story-clusters"], 1);
+    assert_eq!(out.tally.0["story-members"], 2);
+    // 001 shares only two quoted passages of eight words with the others: its passage is one of them.
+    let passage = &links[1].as_ref().unwrap().passage;
+    assert!(
+        [
+            "very strong security of the State of Israel",
+            "is one of the top priorities of Russia"
+        ]
+        .iter()
+        .any(|p| passage.contains(p)),
+        "{passage:?}"
+    );
+}
+
+#[test]
+fn a_shared_stock_phrase_is_not_a_story() {
+    // Two unrelated articles that both end with the same unquoted eleven-word stock sentence.
+    let stock = "The ministry did not immediately respond to a request for comment on Monday.";
+    let a = format!("{}\n\n{stock}", SEEDS[3]);
+    let b = format!("{}\n\n{stock}", SEEDS[4]);
+    let out = run(&[doc(0, "a", None, &a), doc(1, "b", None, &b)]);
+    assert!(
+        out.docs.iter().all(|d| d.links.is_empty()),
+        "{:?}",
+        out.docs[1].links
+    );
+}
+
+#[test]
 fn near_duplicates_with_light_edits_join_their_original() {
     let mut docs = Vec::new();
     for (i, seed) in SEEDS.iter().enumerate() {

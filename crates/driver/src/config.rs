@@ -172,6 +172,7 @@ pub fn parse(
     let index = LineIndex::new(text);
     let at = Locator {
         file,
+        dir: &dir,
         index: &index,
     };
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
@@ -318,6 +319,8 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 /// Turns byte offsets into located problems.
 pub struct Locator<'a> {
     pub file: &'a str,
+    /// The config file's directory, against which relative paths resolve.
+    pub dir: &'a Path,
     pub index: &'a LineIndex<'a>,
 }
 

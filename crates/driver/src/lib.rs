@@ -73,6 +73,40 @@ enum Command {
         #[arg(long, short, default_value = "pipeline.toml")]
         config: PathBuf,
     },
+    /// Show what the clean stage does to one article: every input line, kept or removed, with
+    /// the rule that removed it and where its information went.
+    Explain {
+        /// The article's id (as in the `id` column of articles.csv).
+        id: String,
+        #[arg(long, short, default_value = "pipeline.toml")]
+        config: PathBuf,
+        /// Input files, directories or globs; they replace `[input] paths` of the config.
+        inputs: Vec<String>,
+    },
+    /// Train the entity tagger on CoNLL-format data (`WORD POS CHUNK NER` per line).
+    TrainNer {
+        /// Training data.
+        #[arg(long)]
+        conll: PathBuf,
+        /// Where to write the model; use it with the extract stage's `model` key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Development data: the epoch with the best F1 on it is kept.
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        /// Passes over the training data.
+        #[arg(long, default_value_t = 15)]
+        epochs: usize,
+    },
+    /// Score the entity tagger on CoNLL-format data: precision, recall and F1 per type (exact
+    /// spans, conlleval convention) and tokens per second.
+    EvalNer {
+        #[arg(long)]
+        conll: PathBuf,
+        /// A model written by `train-ner`; the built-in model by default.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// List every stage type with its keys, defaults and meaning.
     Stages {
         /// Print the config reference as Markdown (as in the README).
@@ -113,6 +147,14 @@ pub fn run_with(extra_stages: Vec<Box<dyn StageFactory>>) -> ExitCode {
             inputs,
         } => cmd_run(&registry, &config, out, threads, inputs),
         Command::Validate { config } => cmd_validate(&registry, &config),
+        Command::Explain { id, config, inputs } => cmd_explain(&registry, &config, &id, inputs),
+        Command::TrainNer {
+            conll,
+            out,
+            dev,
+            epochs,
+        } => cmd_train_ner(&conll, &out, dev, epochs),
+        Command::EvalNer { conll, model } => cmd_eval_ner(&conll, model.as_deref()),
         Command::Stages { markdown } => {
             if markdown {
                 print!("{}", reference::markdown(&registry));
@@ -140,6 +182,137 @@ fn init_logging(format: LogFormat) {
     };
     // A second initialisation (a library user who set up their own subscriber) is fine.
     let _ = result;
+}
+
+fn cmd_explain(
+    registry: &Registry,
+    config_path: &std::path::Path,
+    id: &str,
+    inputs: Vec<String>,
+) -> u8 {
+    use newsmill_core::Stage;
+    let mut config = match config::load(config_path, registry) {
+        Ok(c) => c,
+        Err(problems) => {
+            report_problems(&problems);
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let input_base = if inputs.is_empty() {
+        config.dir.clone()
+    } else {
+        config.input.paths = inputs;
+        PathBuf::from(".")
+    };
+    let Some(clean_config) = config
+        .stages
+        .iter()
+        .find_map(|s| s.config.downcast_ref::<newsmill_clean::CleanConfig>())
+    else {
+        eprintln!("error: {} has no clean stage to explain.", config.path);
+        return EXIT_CANNOT_RUN;
+    };
+    let mut stage = match newsmill_clean::CleanStage::new(clean_config.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the clean stage cannot start: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let (files, _) = newsmill_ingest::list_inputs(&config.input, &input_base);
+    let read_all = || {
+        files
+            .iter()
+            .flat_map(|f| newsmill_ingest::read_input(f, &config.input))
+            .filter_map(|r| match r {
+                newsmill_ingest::Record::Document(d) => Some(d),
+                newsmill_ingest::Record::Rejected(_) => None,
+            })
+    };
+    // Site repetition judges a line by the whole corpus, so the corpus is observed first.
+    for round in 0..stage.observation_rounds() {
+        let mut observer = stage.new_observer(round);
+        for doc in read_all() {
+            observer.observe(&doc);
+        }
+        if let Err(e) = stage.decide(round, observer) {
+            eprintln!("error: the clean stage could not decide: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    }
+    match read_all().find(|d| d.id == id) {
+        Some(doc) => {
+            print!("{}", stage.explain_document(&doc));
+            EXIT_OK
+        }
+        None => {
+            eprintln!("error: no article with id `{id}` in the inputs.");
+            EXIT_REJECTED
+        }
+    }
+}
+
+fn cmd_train_ner(
+    conll: &std::path::Path,
+    out: &std::path::Path,
+    dev: Option<PathBuf>,
+    epochs: usize,
+) -> u8 {
+    let options = newsmill_extract::TrainOptions {
+        epochs,
+        dev,
+        ..newsmill_extract::TrainOptions::default()
+    };
+    match newsmill_extract::train(conll, out, &options) {
+        Ok(report) => {
+            println!(
+                "Trained on {} sentences ({} tokens) in {:.1} s: kept epoch {} of {}, {} features, {} bytes, written to {}.",
+                report.sentences,
+                report.tokens,
+                report.seconds,
+                report.chosen_epoch,
+                epochs,
+                report.features,
+                report.model_bytes,
+                out.display()
+            );
+            if let Some(dev) = report.dev {
+                println!("On the development data:\n{dev}");
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_CANNOT_RUN
+        }
+    }
+}
+
+fn cmd_eval_ner(conll: &std::path::Path, model: Option<&std::path::Path>) -> u8 {
+    let loaded;
+    let model = match model {
+        None => newsmill_extract::NerModel::builtin(),
+        Some(path) => match newsmill_extract::NerModel::load(path) {
+            Ok(m) => {
+                loaded = m;
+                &loaded
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_CANNOT_RUN;
+            }
+        },
+    };
+    match newsmill_extract::evaluate(model, conll) {
+        Ok(report) => {
+            println!("{report}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_CANNOT_RUN
+        }
+    }
 }
 
 fn report_problems(problems: &[Problem]) {

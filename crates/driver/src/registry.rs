@@ -2,6 +2,7 @@
 //! config reference and the run itself all read it.
 
 use std::any::Any;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
@@ -12,8 +13,9 @@ use newsmill_core::{BuildContext, Stage, StageDoc};
 use crate::config::{Locator, check_section, report_semantic};
 use crate::problem::Problem;
 
-/// Semantic checks a config struct makes on itself: (key, message, valid choices).
-pub type ProblemsFn<C> = fn(&C) -> Vec<(String, String, Vec<String>)>;
+/// Semantic checks a config struct makes on itself, given the config file's directory (against
+/// which relative paths resolve): (key, message, valid choices).
+pub type ProblemsFn<C> = fn(&C, &Path) -> Vec<(String, String, Vec<String>)>;
 /// Builds the running stage from its checked config.
 pub type BuildFn<C> = fn(C, &BuildContext) -> Result<Box<dyn Stage>, String>;
 
@@ -56,7 +58,13 @@ impl<C: DeserializeOwned + Send + 'static> StageFactory for Typed<C> {
     ) -> Option<Box<dyn Any + Send>> {
         let config: C = check_section(at, section, table, self.doc.keys, &["type"], problems)?;
         let before = problems.len();
-        report_semantic(at, section, table, (self.problems)(&config), problems);
+        report_semantic(
+            at,
+            section,
+            table,
+            (self.problems)(&config, at.dir),
+            problems,
+        );
         (problems.len() == before).then(|| Box::new(config) as Box<dyn Any + Send>)
     }
 
@@ -73,6 +81,17 @@ impl<C: DeserializeOwned + Send + 'static> StageFactory for Typed<C> {
         })?;
         (self.build)(*config, ctx)
     }
+}
+
+/// The extract stage's `model` path, resolved against the config's directory.
+fn with_model_path(
+    mut config: newsmill_extract::ExtractConfig,
+    dir: &Path,
+) -> newsmill_extract::ExtractConfig {
+    if !config.model.is_empty() {
+        config.model = dir.join(&config.model).to_string_lossy().into_owned();
+    }
+    config
 }
 
 /// Boxes a freshly built stage, turning its library error into the message the user sees.
@@ -95,27 +114,29 @@ impl Registry {
         let factories: Vec<Box<dyn StageFactory>> = vec![
             Box::new(Typed {
                 doc: &newsmill_clean::DOC,
-                problems: newsmill_clean::CleanConfig::problems,
+                problems: |c: &newsmill_clean::CleanConfig, _| c.problems(),
                 build: |c, _| boxed(newsmill_clean::CleanStage::new(c)),
             }),
             Box::new(Typed {
                 doc: &newsmill_dedupe::DOC,
-                problems: newsmill_dedupe::DedupeConfig::problems,
-                build: |c, _| boxed(newsmill_dedupe::DedupeStage::new(c)),
+                problems: |c: &newsmill_dedupe::DedupeConfig, _| c.problems(),
+                build: |c, ctx| boxed(newsmill_dedupe::DedupeStage::build(c, ctx)),
             }),
             Box::new(Typed {
                 doc: &newsmill_extract::DOC,
-                problems: newsmill_extract::ExtractConfig::problems,
-                build: |c, _| boxed(newsmill_extract::new(c)),
+                problems: |c: &newsmill_extract::ExtractConfig, dir| {
+                    with_model_path(c.clone(), dir).problems()
+                },
+                build: |c, ctx| boxed(newsmill_extract::new(with_model_path(c, &ctx.config_dir))),
             }),
             Box::new(Typed {
                 doc: &newsmill_export::DOC,
-                problems: newsmill_export::ExportConfig::problems,
+                problems: |c: &newsmill_export::ExportConfig, _| c.problems(),
                 build: |c, ctx| boxed(newsmill_export::ExportStage::new(c, ctx)),
             }),
             Box::new(Typed {
                 doc: &newsmill_exec::DOC,
-                problems: newsmill_exec::ExecConfig::problems,
+                problems: |c: &newsmill_exec::ExecConfig, _| c.problems(),
                 build: |c, ctx| boxed(newsmill_exec::ExecStage::new(c, ctx)),
             }),
         ];

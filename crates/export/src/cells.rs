@@ -1,10 +1,10 @@
-//! Turning values into CSV cells: formula neutralisation and fixed number formats.
+//! Turning values into cells: formula neutralisation and fixed number formats.
 
 use std::borrow::Cow;
 
 /// Characters that make Excel, LibreOffice and Google Sheets treat a cell as a formula (or
 /// that they strip before checking, tab and CR). OWASP's list for CSV injection.
-const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+pub const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 
 /// Prefixes a text cell that a spreadsheet would evaluate with an apostrophe, which
 /// spreadsheets show as a plain-text marker. Every text cell is treated alike, including ones
@@ -55,40 +55,27 @@ pub fn amount(value: f64) -> String {
     }
 }
 
-/// One CSV row under construction, cells in column order.
+/// One row under construction, cells in column order, as plain values. Each writer applies
+/// its own rules (CSV neutralises formula triggers, typed formats parse numbers).
 pub struct Row<'a> {
-    neutralize: bool,
     cells: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Row<'a> {
-    pub fn new(neutralize: bool, width: usize) -> Self {
+    pub fn new(width: usize) -> Self {
         Row {
-            neutralize,
             cells: Vec::with_capacity(width),
         }
     }
 
     /// A text cell.
     pub fn text(mut self, value: &'a str) -> Self {
-        self.cells.push(if self.neutralize {
-            neutralize(value)
-        } else {
-            Cow::Borrowed(value)
-        });
+        self.cells.push(Cow::Borrowed(value));
         self
     }
 
     pub fn owned(mut self, value: String) -> Self {
-        let cell = if self.neutralize {
-            match neutralize(&value) {
-                Cow::Owned(prefixed) => prefixed,
-                Cow::Borrowed(_) => value,
-            }
-        } else {
-            value
-        };
-        self.cells.push(Cow::Owned(cell));
+        self.cells.push(Cow::Owned(value));
         self
     }
 
@@ -102,7 +89,7 @@ impl<'a> Row<'a> {
         self.owned(values.join("; "))
     }
 
-    /// A number or keyword that never needs neutralising.
+    /// A number or keyword.
     pub fn plain(mut self, value: impl ToString) -> Self {
         self.cells.push(Cow::Owned(value.to_string()));
         self

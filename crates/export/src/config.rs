@@ -18,11 +18,11 @@ pub struct ExportConfig {
     pub formats: Vec<Format>,
     /// Start every CSV with a UTF-8 byte order mark so Excel detects the encoding.
     pub bom: bool,
-    /// Which CSV tables to write (`all` means every table).
+    /// Which tables the tabular formats write (`all` means every table).
     pub tables: Vec<TableChoice>,
     /// Include the full article text in `articles.csv` and `articles.jsonl`.
     pub text: bool,
-    /// Prefix spreadsheet formula triggers in CSV text cells with an apostrophe.
+    /// Keep spreadsheets from running text cells that start like a formula.
     pub neutralize_formulas: bool,
 }
 
@@ -53,10 +53,10 @@ impl ExportConfig {
                 choices(Format::NAMES),
             ));
         }
-        if self.formats.contains(&Format::Csv) && self.tables.is_empty() {
+        if self.formats.iter().any(|f| f.is_tabular()) && self.tables.is_empty() {
             out.push((
                 "tables".into(),
-                "is empty, so no CSV table would be written; list tables or use [\"all\"]".into(),
+                "is empty, so no table would be written; list tables or use [\"all\"]".into(),
                 choices(TableChoice::NAMES),
             ));
         }
@@ -70,9 +70,9 @@ impl ExportConfig {
         out
     }
 
-    /// The CSV tables this config writes, in the fixed table order.
+    /// The tables this config writes (in every tabular format), in the fixed table order.
     pub fn selected_tables(&self) -> Vec<Table> {
-        if !self.formats.contains(&Format::Csv) {
+        if !self.formats.iter().any(|f| f.is_tabular()) {
             return Vec::new();
         }
         Table::ALL
@@ -82,8 +82,8 @@ impl ExportConfig {
             .collect()
     }
 
-    pub fn writes_jsonl(&self) -> bool {
-        self.formats.contains(&Format::Jsonl)
+    pub fn writes(&self, format: Format) -> bool {
+        self.formats.contains(&format)
     }
 }
 
@@ -99,23 +99,46 @@ fn choices(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-/// An output format. Workbook and database writers are planned; until then naming one is an
-/// error that says so instead of being silently ignored.
+/// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Jsonl,
+    Xlsx,
+    Sqlite,
+    Parquet,
+    Report,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["csv", "jsonl"];
-    const PLANNED: &'static [&'static str] = &["xlsx", "sqlite", "parquet"];
+    pub const NAMES: &'static [&'static str] =
+        &["csv", "jsonl", "xlsx", "sqlite", "parquet", "report"];
+    const ALL: [Format; 6] = [
+        Format::Csv,
+        Format::Jsonl,
+        Format::Xlsx,
+        Format::Sqlite,
+        Format::Parquet,
+        Format::Report,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
+            Format::Xlsx => "xlsx",
+            Format::Sqlite => "sqlite",
+            Format::Parquet => "parquet",
+            Format::Report => "report",
         }
+    }
+
+    /// Whether the format writes the tables (and so follows `tables`).
+    pub fn is_tabular(self) -> bool {
+        matches!(
+            self,
+            Format::Csv | Format::Xlsx | Format::Sqlite | Format::Parquet
+        )
     }
 }
 
@@ -129,15 +152,15 @@ impl FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "csv" => Ok(Format::Csv),
-            "jsonl" => Ok(Format::Jsonl),
-            planned if Format::PLANNED.contains(&planned) => Err(format!(
-                "format `{planned}` is not available yet; valid formats: {}",
-                Format::NAMES.join(", ")
-            )),
-            other => Err(format!(
-                "unknown format `{other}`; valid formats: {}",
+        match Format::ALL.iter().find(|f| f.as_str() == s) {
+            Some(Format::Parquet) if !cfg!(feature = "parquet") => Err(
+                "format `parquet` needs newsmill built with the `parquet` feature \
+                 (cargo build --release --features parquet)"
+                    .to_string(),
+            ),
+            Some(format) => Ok(*format),
+            None => Err(format!(
+                "unknown format `{s}`; valid formats: {}",
                 Format::NAMES.join(", ")
             )),
         }
@@ -228,8 +251,9 @@ string_serde!(TableChoice);
 /// Documentation of every key, for `newsmill stages`, `newsmill validate` and the README.
 pub const DOC: StageDoc = StageDoc {
     kind: "export",
-    summary: "Writes the run's articles, annotations, clusters and rejections as CSV tables and \
-              JSON Lines, atomically, with a run.json manifest of digests.",
+    summary: "Writes the run's articles, annotations, clusters and rejections as CSV tables, JSON \
+              Lines, an Excel workbook, a SQLite database, Parquet files and an HTML report, \
+              atomically, with a run.json manifest of digests.",
     keys: &[
         KeyDoc {
             name: "dir",
@@ -243,7 +267,7 @@ pub const DOC: StageDoc = StageDoc {
             kind: "list of strings",
             default: "[\"csv\", \"jsonl\"]",
             choices: Format::NAMES,
-            doc: "Writers to run: `csv` (one file per table) and `jsonl` (articles.jsonl, one nested object per article).",
+            doc: "Writers to run: `csv` (one file per table), `jsonl` (articles.jsonl, one nested object per article), `xlsx` (newsmill.xlsx, a sheet per table), `sqlite` (newsmill.sqlite, keyed and indexed), `parquet` (one file per table; needs the `parquet` build feature) and `report` (report.html, a self-contained summary of the run).",
         },
         KeyDoc {
             name: "bom",
@@ -257,7 +281,7 @@ pub const DOC: StageDoc = StageDoc {
             kind: "list of strings",
             default: "[\"all\"]",
             choices: TableChoice::NAMES,
-            doc: "CSV tables to write; `all` means every table.",
+            doc: "Tables to write in csv, xlsx, sqlite and parquet; `all` means every table.",
         },
         KeyDoc {
             name: "text",
@@ -271,7 +295,7 @@ pub const DOC: StageDoc = StageDoc {
             kind: "boolean",
             default: "true",
             choices: &[],
-            doc: "Prefix CSV text cells starting with = + - @ tab or CR with an apostrophe so spreadsheets do not run them as formulas.",
+            doc: "Prefix CSV text cells starting with = + - @ tab or CR with an apostrophe (in xlsx: mark them as text) so spreadsheets do not run them as formulas.",
         },
     ],
 };

@@ -71,6 +71,19 @@ impl Write for HashingFile {
     }
 }
 
+/// Syncs a file another library wrote and digests it, as [`HashingFile::finish`] does for
+/// the files newsmill streams itself.
+pub fn hash_file(path: &Path) -> Result<Written, StageError> {
+    let mut file = File::open(path).map_err(|e| io_error("read", path, e))?;
+    file.sync_all().map_err(|e| io_error("sync", path, e))?;
+    let mut hasher = Sha256::new();
+    let bytes = io::copy(&mut file, &mut hasher).map_err(|e| io_error("read", path, e))?;
+    Ok(Written {
+        bytes,
+        sha256: hex(&hasher.finalize()),
+    })
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,16 +7,24 @@
 
 mod cells;
 mod config;
+mod csv_out;
 mod error;
 mod files;
 mod jsonl;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod report;
 mod rows;
 mod run;
 mod sink;
+mod sqlite;
 mod tables;
+mod values;
+mod xlsx;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use newsmill_core::{
     BuildContext, Document, OutputFile, RunInfo, Stage, StageError, Tally, Verdict,
@@ -25,12 +33,15 @@ use newsmill_core::{
 pub use cells::neutralize;
 pub use config::{DOC, ExportConfig, Format, TableChoice};
 pub use error::ExportError;
-pub use tables::{ColumnDoc, TABLES, Table, TableDoc, tables_markdown};
+pub use report::REPORT_NAME;
+pub use sqlite::SQLITE_NAME;
+pub use tables::{ColumnDoc, ColumnKind, TABLES, Table, TableDoc, tables_markdown};
+pub use xlsx::{XLSX_NAME, XLSX_SHEET_ROWS};
 
 use files::{HashingFile, io_error, rename, sync_dir, temp_path};
 use rows::RowOptions;
 use run::{RunRecord, TableCounts};
-use sink::{Writers, temp_names};
+use sink::{Plan, Writers};
 
 /// The manifest, written last.
 pub const RUN_JSON: &str = "run.json";
@@ -38,12 +49,11 @@ pub const RUN_JSON: &str = "run.json";
 /// A running export stage.
 pub struct ExportStage {
     dir: PathBuf,
-    tables: Vec<Table>,
-    jsonl: bool,
-    bom: bool,
-    options: RowOptions,
+    plan: Plan,
     /// Opened on the first document, so building a stage to validate a config writes nothing.
-    writers: Option<Writers>,
+    /// In a mutex only because a stage must be `Sync` and a database connection is not; the
+    /// driver calls `write` and `finish` with `&mut self`, so it is never contended.
+    writers: Option<Mutex<Writers>>,
     /// Whether temporary files may exist (set before opening, so a half-failed open counts).
     opened: bool,
     finished: bool,
@@ -71,14 +81,23 @@ impl ExportStage {
             source,
         })?;
         check_writable(&dir)?;
-        Ok(ExportStage {
+        let plan = Plan {
             tables: cfg.selected_tables(),
-            jsonl: cfg.writes_jsonl(),
+            csv: cfg.writes(Format::Csv),
+            xlsx: cfg.writes(Format::Xlsx),
+            sqlite: cfg.writes(Format::Sqlite),
+            parquet: cfg.writes(Format::Parquet),
+            jsonl: cfg.writes(Format::Jsonl),
+            report: cfg.writes(Format::Report),
             bom: cfg.bom,
             options: RowOptions {
                 neutralize: cfg.neutralize_formulas,
                 text: cfg.text,
             },
+            sheet_rows: XLSX_SHEET_ROWS,
+        };
+        Ok(ExportStage {
+            plan,
             writers: None,
             opened: false,
             finished: false,
@@ -91,6 +110,13 @@ impl ExportStage {
         &self.dir
     }
 
+    /// Lowers the rows per worksheet (header included) after which an xlsx table continues on
+    /// a further sheet; Excel's own limit, [`XLSX_SHEET_ROWS`], is the default. For tests of
+    /// the continuation, which would otherwise need a million rows. At least 2.
+    pub fn set_sheet_rows(&mut self, rows: u32) {
+        self.plan.sheet_rows = rows.clamp(2, XLSX_SHEET_ROWS);
+    }
+
     fn writers(&mut self) -> Result<&mut Writers, StageError> {
         if self.finished {
             return Err(StageError::Other(
@@ -99,22 +125,17 @@ impl ExportStage {
         }
         if self.writers.is_none() {
             self.opened = true;
-            tracing::debug!(dir = %self.dir.display(), tables = self.tables.len(), "Opening the export files.");
-            self.writers = Some(Writers::open(
-                &self.dir,
-                &self.tables,
-                self.jsonl,
-                self.bom,
-                self.options,
-            )?);
+            tracing::debug!(dir = %self.dir.display(), tables = self.plan.tables.len(), "Opening the export files.");
+            self.writers = Some(Mutex::new(Writers::open(&self.dir, &self.plan)?));
         }
         self.writers
             .as_mut()
+            .map(|m| m.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()))
             .ok_or_else(|| StageError::Other("export files are not open".into()))
     }
 
     fn temp_paths(&self) -> Vec<PathBuf> {
-        let mut names = temp_names(&self.tables, self.jsonl);
+        let mut names = self.plan.temp_names();
         names.push(RUN_JSON.to_string());
         names
             .iter()
@@ -161,8 +182,12 @@ impl Stage for ExportStage {
         let writers = self
             .writers
             .take()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            })
             .ok_or_else(|| StageError::Other("export files are not open".into()))?;
-        let finished = writers.finish(&run.rejections)?;
+        let finished = writers.finish(&run.rejections, run)?;
 
         let mut outputs = Vec::with_capacity(finished.len());
         let mut counts = Vec::new();

@@ -78,7 +78,7 @@ pub fn rows<'a>(
     disposition: &Disposition,
     options: RowOptions,
 ) -> Vec<Cells<'a>> {
-    let row = || Row::new(options.neutralize, table.doc().columns.len());
+    let row = || Row::new(table.doc().columns.len());
     let id = doc.id.as_str();
     match (table, disposition) {
         (Table::Clusters, Disposition::Article | Disposition::DroppedDuplicate) => doc

@@ -1,5 +1,9 @@
-//! The open output files of one run, fed one document at a time.
+//! The open outputs of one run, fed one document at a time.
+//!
+//! Each document's rows are built once (as plain text cells) and handed to every tabular
+//! writer (CSV, xlsx, sqlite, parquet); JSON Lines and the report take the document itself.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -7,24 +11,31 @@ use std::path::{Path, PathBuf};
 use newsmill_core::{Document, Rejection, StageError};
 
 use crate::cells::Row;
+use crate::csv_out::{CsvSink, csv_writer};
 use crate::files::{HashingFile, Written, csv_error, io_error, temp_path};
 use crate::jsonl::ArticleRecord;
-use crate::rows::{Disposition, RowOptions, header, rows};
+use crate::report::ReportSink;
+use crate::rows::{Cells, Disposition, RowOptions, rows};
+use crate::sqlite::SqliteSink;
 use crate::tables::Table;
+use crate::xlsx::XlsxSink;
 
 pub const JSONL_NAME: &str = "articles.jsonl";
 /// Rejected documents arrive while streaming but are listed after the input rejections, which
 /// only come at the end; they wait in this file instead of in memory.
-const SPOOL_NAME: &str = "rejected.csv.documents";
+const SPOOL_NAME: &str = "rejected.documents.csv";
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The rows one document contributes, table by table in table order.
+pub type DocRows<'a> = Vec<(Table, Cells<'a>)>;
 
-/// LF line ends: every CSV reader (Excel, LibreOffice, pandas, R, Python's csv) accepts them,
-/// and they match the JSON Lines output and diff cleanly.
-fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out)
+/// A writer of the tables (CSV, xlsx, sqlite, parquet).
+pub trait TableSink: Send {
+    /// Every row of one document (never `rejected` rows).
+    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError>;
+    /// One `rejected` row; all of them come at the end, in their final order.
+    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError>;
+    /// Completes the files under their temporary names, synced to disk.
+    fn finish(self: Box<Self>) -> Result<Vec<Finished>, StageError>;
 }
 
 /// A finished output still under its temporary name.
@@ -33,101 +44,158 @@ pub struct Finished {
     pub temp: PathBuf,
     pub written: Written,
     pub rows: u64,
+    /// The CSV table this file is, for the row counts in `run.json`.
     pub table: Option<Table>,
 }
 
-struct CsvTable {
-    table: Table,
-    out: csv::Writer<HashingFile>,
-    rows: u64,
+/// What a stage writes, decided from its config.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Tables written by the tabular formats, in table order.
+    pub tables: Vec<Table>,
+    pub csv: bool,
+    pub xlsx: bool,
+    pub sqlite: bool,
+    pub parquet: bool,
+    pub jsonl: bool,
+    pub report: bool,
+    pub bom: bool,
+    pub options: RowOptions,
+    /// Most rows (header included) on one worksheet before the table continues on another.
+    pub sheet_rows: u32,
+}
+
+impl Plan {
+    fn tabular(&self) -> bool {
+        self.csv || self.xlsx || self.sqlite || self.parquet
+    }
+
+    fn spools(&self) -> bool {
+        self.tabular() && self.tables.contains(&Table::Rejected)
+    }
+
+    /// Every temporary file these outputs may create, for cleaning up after a failure.
+    pub fn temp_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.csv {
+            names.extend(self.tables.iter().map(|t| t.file_name()));
+        }
+        if self.xlsx {
+            names.push(crate::xlsx::XLSX_NAME.to_string());
+        }
+        if self.sqlite {
+            names.push(crate::sqlite::SQLITE_NAME.to_string());
+        }
+        #[cfg(feature = "parquet")]
+        if self.parquet {
+            names.extend(self.tables.iter().map(|t| crate::parquet::file_name(*t)));
+        }
+        if self.jsonl {
+            names.push(JSONL_NAME.to_string());
+        }
+        if self.report {
+            names.push(crate::report::REPORT_NAME.to_string());
+        }
+        if self.spools() {
+            names.push(SPOOL_NAME.to_string());
+        }
+        names
+    }
 }
 
 struct Spool {
     path: PathBuf,
     out: csv::Writer<BufWriter<File>>,
-    rows: u64,
 }
 
 pub struct Writers {
-    options: RowOptions,
-    tables: Vec<CsvTable>,
+    plan: Plan,
+    sinks: Vec<Box<dyn TableSink>>,
     jsonl: Option<(HashingFile, u64)>,
+    report: Option<ReportSink>,
     spool: Option<Spool>,
 }
 
-/// Every temporary file a stage with these outputs may create, for cleaning up after a failure.
-pub fn temp_names(tables: &[Table], jsonl: bool) -> Vec<String> {
-    let mut names: Vec<String> = tables.iter().map(|t| t.file_name()).collect();
-    if jsonl {
-        names.push(JSONL_NAME.to_string());
-    }
-    if tables.contains(&Table::Rejected) {
-        names.push(SPOOL_NAME.to_string());
-    }
-    names
-}
-
 impl Writers {
-    pub fn open(
-        dir: &Path,
-        tables: &[Table],
-        jsonl: bool,
-        bom: bool,
-        options: RowOptions,
-    ) -> Result<Self, StageError> {
-        let mut open = Vec::with_capacity(tables.len());
-        for &table in tables {
-            let mut file = HashingFile::create(temp_path(dir, &table.file_name()))?;
-            if bom {
-                file.write_all(UTF8_BOM)
-                    .map_err(|e| io_error("write", file.path(), e))?;
-            }
-            let mut out = csv_writer(file);
-            let path = out.get_ref().path().to_path_buf();
-            out.write_record(header(table, options))
-                .map_err(|e| csv_error(&path, e))?;
-            open.push(CsvTable {
-                table,
-                out,
-                rows: 0,
-            });
+    pub fn open(dir: &Path, plan: &Plan) -> Result<Self, StageError> {
+        let mut sinks: Vec<Box<dyn TableSink>> = Vec::new();
+        if plan.csv {
+            sinks.push(Box::new(CsvSink::open(
+                dir,
+                &plan.tables,
+                plan.bom,
+                plan.options,
+            )?));
         }
-        let jsonl = match jsonl {
+        if plan.xlsx {
+            sinks.push(Box::new(XlsxSink::open(
+                dir,
+                &plan.tables,
+                plan.options,
+                plan.csv,
+                plan.sheet_rows,
+            )?));
+        }
+        if plan.sqlite {
+            sinks.push(Box::new(SqliteSink::open(dir, &plan.tables, plan.options)?));
+        }
+        #[cfg(feature = "parquet")]
+        if plan.parquet {
+            sinks.push(Box::new(crate::parquet::ParquetSink::open(
+                dir,
+                &plan.tables,
+                plan.options,
+            )?));
+        }
+        let jsonl = match plan.jsonl {
             true => Some((HashingFile::create(temp_path(dir, JSONL_NAME))?, 0)),
             false => None,
         };
-        let spool = match tables.contains(&Table::Rejected) {
+        let report = plan.report.then(|| ReportSink::new(dir));
+        let spool = match plan.spools() {
             true => {
                 let path = temp_path(dir, SPOOL_NAME);
                 let file = File::create(&path).map_err(|e| io_error("create", &path, e))?;
                 Some(Spool {
                     out: csv_writer(BufWriter::new(file)),
                     path,
-                    rows: 0,
                 })
             }
             false => None,
         };
         Ok(Writers {
-            options,
-            tables: open,
+            plan: plan.clone(),
+            sinks,
             jsonl,
+            report,
             spool,
         })
     }
 
     pub fn write(&mut self, doc: &Document) -> Result<(), StageError> {
         let disposition = Disposition::of(doc);
-        for table in &mut self.tables {
-            for cells in rows(table.table, doc, &disposition, self.options) {
-                let out = &mut table.out;
-                out.write_record(cells.iter().map(|c| c.as_bytes()))
-                    .map_err(|e| csv_error(out.get_ref().path(), e))?;
-                table.rows += 1;
+        if let Some(report) = &mut self.report {
+            report.observe(doc, &disposition);
+        }
+        if !self.sinks.is_empty() {
+            let doc_rows: DocRows<'_> = self
+                .plan
+                .tables
+                .iter()
+                .flat_map(|&table| {
+                    rows(table, doc, &disposition, self.plan.options)
+                        .into_iter()
+                        .map(move |cells| (table, cells))
+                })
+                .collect();
+            if !doc_rows.is_empty() {
+                for sink in &mut self.sinks {
+                    sink.document(&doc_rows)?;
+                }
             }
         }
         if let (Some((out, rows)), Disposition::Article) = (&mut self.jsonl, &disposition) {
-            let record = ArticleRecord::new(doc, self.options.text);
+            let record = ArticleRecord::new(doc, self.plan.options.text);
             serde_json::to_writer(&mut *out, &record)
                 .map_err(io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
@@ -137,68 +205,45 @@ impl Writers {
         if let (Some(spool), Disposition::Rejected { reason, detail }) =
             (&mut self.spool, &disposition)
         {
-            let cells = Row::new(self.options.neutralize, 4)
-                .text(&doc.source)
-                .text(&doc.position)
-                .plain(reason)
-                .text(detail)
-                .into_cells();
+            let cells = rejected_cells(&doc.source, &doc.position, reason, detail);
             spool
                 .out
                 .write_record(cells.iter().map(|c| c.as_bytes()))
                 .map_err(|e| csv_error(&spool.path, e))?;
-            spool.rows += 1;
         }
         Ok(())
     }
 
     /// Completes every file (input rejections go first in `rejected`) and syncs it to disk.
-    pub fn finish(self, rejections: &[Rejection]) -> Result<Vec<Finished>, StageError> {
+    pub fn finish(
+        self,
+        rejections: &[Rejection],
+        run: &newsmill_core::RunInfo,
+    ) -> Result<Vec<Finished>, StageError> {
         let Writers {
-            options,
-            tables,
+            plan: _,
+            mut sinks,
             jsonl,
-            mut spool,
+            report,
+            spool,
         } = self;
-        let mut finished = Vec::new();
-        for CsvTable {
-            table,
-            mut out,
-            mut rows,
-        } in tables
-        {
-            let temp = out.get_ref().path().to_path_buf();
-            if table == Table::Rejected {
-                for rejection in rejections {
-                    let cells = Row::new(options.neutralize, 4)
-                        .text(&rejection.source)
-                        .text(&rejection.position)
-                        .text(&rejection.reason)
-                        .text(&rejection.detail)
-                        .into_cells();
-                    out.write_record(cells.iter().map(|c| c.as_bytes()))
-                        .map_err(|e| csv_error(&temp, e))?;
-                    rows += 1;
+        if let Some(spool) = spool {
+            for rejection in rejections {
+                let cells = rejected_cells(
+                    &rejection.source,
+                    &rejection.position,
+                    &rejection.reason,
+                    &rejection.detail,
+                );
+                for sink in &mut sinks {
+                    sink.rejected(&cells)?;
                 }
             }
-            let mut file = out
-                .into_inner()
-                .map_err(|e| io_error("flush", &temp, e.into_error()))?;
-            let documents = if table == Table::Rejected {
-                spool.take()
-            } else {
-                None
-            };
-            if let Some(spool) = documents {
-                rows += append_spool(spool, &mut file)?;
-            }
-            finished.push(Finished {
-                name: table.file_name(),
-                temp,
-                written: file.finish()?,
-                rows,
-                table: Some(table),
-            });
+            replay_spool(spool, &mut sinks)?;
+        }
+        let mut finished = Vec::new();
+        for sink in sinks {
+            finished.extend(sink.finish()?);
         }
         if let Some((out, rows)) = jsonl {
             let temp = out.path().to_path_buf();
@@ -210,23 +255,48 @@ impl Writers {
                 table: None,
             });
         }
+        if let Some(report) = report {
+            finished.push(report.finish(run)?);
+        }
         Ok(finished)
     }
 }
 
-fn append_spool(spool: Spool, out: &mut HashingFile) -> Result<u64, StageError> {
-    let Spool {
-        path,
-        out: spool_out,
-        rows,
-    } = spool;
-    let file = spool_out
+fn rejected_cells<'a>(
+    source: &'a str,
+    position: &'a str,
+    reason: &'a str,
+    detail: &'a str,
+) -> Cells<'a> {
+    Row::new(4)
+        .text(source)
+        .text(position)
+        .text(reason)
+        .text(detail)
+        .into_cells()
+}
+
+/// Feeds the spooled document rejections to every writer, then removes the spool.
+fn replay_spool(spool: Spool, sinks: &mut [Box<dyn TableSink>]) -> Result<(), StageError> {
+    let Spool { path, out } = spool;
+    let file = out
         .into_inner()
         .map_err(|e| io_error("flush", &path, e.into_error()))?;
     file.into_inner()
         .map_err(|e| io_error("flush", &path, e.into_error()))?;
-    let mut reader = File::open(&path).map_err(|e| io_error("read", &path, e))?;
-    io::copy(&mut reader, out).map_err(|e| io_error("copy", &path, e))?;
-    fs::remove_file(&path).map_err(|e| io_error("remove", &path, e))?;
-    Ok(rows)
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(&path)
+        .map_err(|e| csv_error(&path, e))?;
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(&path, e))?
+    {
+        let cells: Cells<'_> = record.iter().map(Cow::Borrowed).collect();
+        for sink in sinks.iter_mut() {
+            sink.rejected(&cells)?;
+        }
+    }
+    fs::remove_file(&path).map_err(|e| io_error("remove", &path, e))
 }

@@ -6,6 +6,36 @@
 pub struct ColumnDoc {
     pub name: &'static str,
     pub doc: &'static str,
+    /// What the cells hold, so typed formats (xlsx, sqlite, parquet) store numbers as numbers.
+    pub kind: ColumnKind,
+}
+
+/// The type of a column's values. CSV writes them all as text; typed formats use this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Text; an empty cell means "none".
+    Text,
+    /// A whole number (counts, offsets).
+    Integer,
+    /// A decimal number (ratios, amounts).
+    Decimal,
+    /// `true` or `false`.
+    Bool,
+    /// A publication time as given: ISO 8601 where the input had one, else free text.
+    DateTime,
+}
+
+impl ColumnKind {
+    /// The name the table reference shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnKind::Text => "text",
+            ColumnKind::Integer => "integer",
+            ColumnKind::Decimal => "decimal",
+            ColumnKind::Bool => "boolean",
+            ColumnKind::DateTime => "date-time",
+        }
+    }
 }
 
 /// One table: its name (the CSV file is `<name>.csv`), what a row is, and its columns in order.
@@ -57,7 +87,43 @@ impl Table {
 }
 
 const fn col(name: &'static str, doc: &'static str) -> ColumnDoc {
-    ColumnDoc { name, doc }
+    ColumnDoc {
+        name,
+        doc,
+        kind: ColumnKind::Text,
+    }
+}
+
+const fn int(name: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc {
+        name,
+        doc,
+        kind: ColumnKind::Integer,
+    }
+}
+
+const fn dec(name: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc {
+        name,
+        doc,
+        kind: ColumnKind::Decimal,
+    }
+}
+
+const fn flag(name: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc {
+        name,
+        doc,
+        kind: ColumnKind::Bool,
+    }
+}
+
+const fn when(name: &'static str, doc: &'static str) -> ColumnDoc {
+    ColumnDoc {
+        name,
+        doc,
+        kind: ColumnKind::DateTime,
+    }
 }
 
 /// Every table, in [`Table::ALL`] order.
@@ -81,16 +147,16 @@ pub const TABLES: &[TableDoc] = &[
             col("byline", "Byline as printed."),
             col("authors", "Author names, joined with \"; \"."),
             col("outlet", "Outlet named in the byline or the input."),
-            col(
+            when(
                 "published",
                 "Publication time as given (ISO 8601 when the input had one).",
             ),
             col("dateline", "Dateline place (\"JERUSALEM\")."),
             col("dateline_agency", "Agency in the dateline (\"JTA\")."),
             col("language", "ISO 639-1 language code, when known."),
-            col("words", "Number of whitespace-separated words in the text."),
+            int("words", "Number of whitespace-separated words in the text."),
             col("encoding", "Encoding the bytes were decoded from."),
-            col(
+            int(
                 "replaced_bytes",
                 "Byte sequences that could not be decoded and became U+FFFD.",
             ),
@@ -102,7 +168,7 @@ pub const TABLES: &[TableDoc] = &[
                 "cluster",
                 "Duplicate cluster id (\"dup:\" and the representative's id), empty when unique.",
             ),
-            col(
+            dec(
                 "similarity",
                 "Jaccard similarity with the duplicate cluster's representative, 4 decimals.",
             ),
@@ -133,8 +199,8 @@ pub const TABLES: &[TableDoc] = &[
                 "titles",
                 "Titles and roles attached to the name, joined with \"; \".",
             ),
-            col("mentions", "Number of mentions in the article."),
-            col(
+            int("mentions", "Number of mentions in the article."),
+            int(
                 "first_start",
                 "Character offset of the first mention in the text.",
             ),
@@ -149,8 +215,8 @@ pub const TABLES: &[TableDoc] = &[
             col("text", "The words as they appear in the text."),
             col("canonical", "Canonical name of the entity mentioned."),
             col("title", "Title printed with this mention."),
-            col("start", "Character offset where the mention starts."),
-            col("end", "Character offset just past the mention."),
+            int("start", "Character offset where the mention starts."),
+            int("end", "Character offset just past the mention."),
         ],
     },
     TableDoc {
@@ -175,11 +241,11 @@ pub const TABLES: &[TableDoc] = &[
                 "cue",
                 "Reporting verb or phrase (\"said\", \"according to\").",
             ),
-            col(
+            int(
                 "start",
                 "Character offset of the quote including its marks.",
             ),
-            col("end", "Character offset just past the closing mark."),
+            int("end", "Character offset just past the closing mark."),
         ],
     },
     TableDoc {
@@ -193,12 +259,12 @@ pub const TABLES: &[TableDoc] = &[
                 "ISO 8601 value at its resolution (\"2018\", \"2018-05\", \"2018-05-09\").",
             ),
             col("resolution", "year, month or day."),
-            col(
+            flag(
                 "relative",
                 "true when resolving it needed the publication date (\"on Friday\").",
             ),
-            col("start", "Character offset where the date starts."),
-            col("end", "Character offset just past the date."),
+            int("start", "Character offset where the date starts."),
+            int("end", "Character offset just past the date."),
         ],
     },
     TableDoc {
@@ -207,7 +273,7 @@ pub const TABLES: &[TableDoc] = &[
         columns: &[
             col("article_id", "Id of the article."),
             col("text", "The amount as written."),
-            col(
+            dec(
                 "number",
                 "The number (up to 6 decimals, trailing zeros trimmed).",
             ),
@@ -216,7 +282,7 @@ pub const TABLES: &[TableDoc] = &[
                 "kind",
                 "Kind of amount (\"distance\", \"money\", \"count\").",
             ),
-            col(
+            dec(
                 "normalized",
                 "Value in the kind's base unit, when there is one.",
             ),
@@ -225,8 +291,8 @@ pub const TABLES: &[TableDoc] = &[
                 "qualifier",
                 "Hedge printed before the number (\"some\", \"more than\").",
             ),
-            col("start", "Character offset where the amount starts."),
-            col("end", "Character offset just past the amount."),
+            int("start", "Character offset where the amount starts."),
+            int("end", "Character offset just past the amount."),
         ],
     },
     TableDoc {
@@ -243,19 +309,19 @@ pub const TABLES: &[TableDoc] = &[
                 "representative",
                 "Id of the cluster's representative (the kept copy).",
             ),
-            col(
+            flag(
                 "is_representative",
                 "true for the representative's own row.",
             ),
-            col(
+            dec(
                 "similarity",
                 "Jaccard similarity of shingle sets with the representative, 4 decimals.",
             ),
-            col(
+            dec(
                 "containment",
                 "Share of this article's shingles found in the representative, 4 decimals.",
             ),
-            col(
+            int(
                 "shared_shingles",
                 "Number of shingles shared with the representative.",
             ),
@@ -267,7 +333,7 @@ pub const TABLES: &[TableDoc] = &[
         row: "line removed from an article by cleaning",
         columns: &[
             col("article_id", "Id of the article."),
-            col(
+            int(
                 "line",
                 "1-based line number in the text as it came to the stage that removed it.",
             ),
@@ -311,11 +377,12 @@ pub fn tables_markdown() -> String {
             "### {}\n\nOne row per {}.\n\n",
             table.name, table.row
         ));
-        out.push_str("| column | meaning |\n|---|---|\n");
+        out.push_str("| column | type | meaning |\n|---|---|---|\n");
         for column in table.columns {
             out.push_str(&format!(
-                "| `{}` | {} |\n",
+                "| `{}` | {} | {} |\n",
                 column.name,
+                column.kind.as_str(),
                 column.doc.replace('|', "\\|")
             ));
         }

@@ -348,9 +348,24 @@ fn run_json_lists_outputs_with_correct_digests() {
 
 #[test]
 fn output_is_byte_identical_for_the_same_documents() {
-    let (a, _) = full_export();
-    let (b, _) = full_export();
-    for name in file_names(&a.path().join("out")) {
+    let every_format = || ExportConfig {
+        formats: vec![
+            Format::Csv,
+            Format::Jsonl,
+            Format::Xlsx,
+            Format::Sqlite,
+            Format::Report,
+        ],
+        ..ExportConfig::default()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    export(every_format(), a.path(), &corpus());
+    // A second apart at least, so a clock in any output would show.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    export(every_format(), b.path(), &corpus());
+    let names = file_names(&a.path().join("out"));
+    assert!(names.contains(&"newsmill.xlsx".to_string()));
+    for name in names {
         let left = fs::read(a.path().join("out").join(&name)).unwrap();
         let right = fs::read(b.path().join("out").join(&name)).unwrap();
         assert!(left == right, "{name} differs between runs");
@@ -552,7 +567,17 @@ fn an_unusable_directory_is_an_error_naming_it() {
 #[test]
 fn an_unfinished_run_leaves_previous_outputs_and_no_temporary_files() {
     let tmp = tempfile::tempdir().unwrap();
-    export(ExportConfig::default(), tmp.path(), &corpus());
+    let every_format = || ExportConfig {
+        formats: vec![
+            Format::Csv,
+            Format::Jsonl,
+            Format::Xlsx,
+            Format::Sqlite,
+            Format::Report,
+        ],
+        ..ExportConfig::default()
+    };
+    export(every_format(), tmp.path(), &corpus());
     let out = tmp.path().join("out");
     let before = fs::read(out.join("articles.csv")).unwrap();
     let names = file_names(&out);
@@ -562,7 +587,7 @@ fn an_unfinished_run_leaves_previous_outputs_and_no_temporary_files() {
             out_override: None,
             ..BuildContext::default()
         };
-        let mut stage = ExportStage::new(ExportConfig::default(), &ctx).unwrap();
+        let mut stage = ExportStage::new(every_format(), &ctx).unwrap();
         stage.write(&jta()).unwrap();
         assert!(
             file_names(&out).iter().any(|n| n.ends_with(".tmp")),
@@ -571,6 +596,7 @@ fn an_unfinished_run_leaves_previous_outputs_and_no_temporary_files() {
         // Dropped here without finish, as when a run aborts.
     }
     assert_eq!(file_names(&out), names);
+    assert!(names.contains(&"newsmill.sqlite".to_string()));
     assert_eq!(fs::read(out.join("articles.csv")).unwrap(), before);
 }
 
@@ -591,13 +617,25 @@ fn finishing_twice_is_an_error_not_a_corrupt_output() {
 
 #[test]
 fn config_errors_name_the_valid_choices() {
-    let planned = serde_json::from_str::<ExportConfig>(r#"{"formats": ["csv", "xlsx"]}"#)
+    let every = serde_json::from_str::<ExportConfig>(
+        r#"{"formats": ["csv", "jsonl", "xlsx", "sqlite", "report"]}"#,
+    )
+    .unwrap();
+    assert_eq!(every.formats.len(), 5);
+    let unknown_format = serde_json::from_str::<ExportConfig>(r#"{"formats": ["xls"]}"#)
         .unwrap_err()
         .to_string();
     assert!(
-        planned.contains("xlsx") && planned.contains("csv, jsonl"),
-        "{planned}"
+        unknown_format.contains("xls") && unknown_format.contains("csv, jsonl, xlsx"),
+        "{unknown_format}"
     );
+    let parquet = serde_json::from_str::<ExportConfig>(r#"{"formats": ["parquet"]}"#);
+    if cfg!(feature = "parquet") {
+        assert!(parquet.is_ok());
+    } else {
+        let message = parquet.unwrap_err().to_string();
+        assert!(message.contains("`parquet` feature"), "{message}");
+    }
     let unknown = serde_json::from_str::<ExportConfig>(r#"{"tables": ["people"]}"#)
         .unwrap_err()
         .to_string();

@@ -9,8 +9,8 @@
 //! - A bare weekday ("on Friday", "said Monday") is the latest such day on or before publication
 //!   (news reports mostly look back); "last Friday" is strictly before, "next Friday" strictly
 //!   after. "last September" is the latest September before the publication month.
-//! - Week-level expressions ("earlier this week") have no year/month/day value and are exported
-//!   with an empty value rather than guessed.
+//! - Week-level expressions ("earlier this week", "last week") resolve to the ISO week
+//!   ("2018-W30") at week resolution.
 //! - Years count only in context ("in 2018", "since 2015"); a bare number is never a date.
 
 use std::sync::OnceLock;
@@ -34,6 +34,7 @@ struct Patterns {
     year_in_context: Regex,
     weekday: Regex,
     relative: Regex,
+    ago: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -42,23 +43,28 @@ fn patterns() -> &'static Patterns {
         let re = |s: String| Regex::new(&s).expect("valid date regex");
         Patterns {
             month_day: re(format!(
-                r"\b(?:(?P<wd>{WEEKDAY}),?\s+)?(?P<m>{MONTH})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:(?:\s*(?:and|&|-|–|to)\s*)(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b)?(?:,?\s+(?P<y>\d{{4}})\b)?"
+                r"(?-u:\b)(?:(?P<wd>{WEEKDAY}),?\s+)?(?P<m>{MONTH})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?-u:\b)(?:(?:\s*(?:and|&|-|–|to)\s*)(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?-u:\b))?(?:,?\s+(?P<y>\d{{4}})(?-u:\b))?"
             )),
             day_month: re(format!(
-                r"\b(?:(?P<wd>{WEEKDAY}),?\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{MONTH})(?:,?\s+(?P<y>\d{{4}})\b)?"
+                r"(?-u:\b)(?:(?P<wd>{WEEKDAY}),?\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>{MONTH})(?:,?\s+(?P<y>\d{{4}})(?-u:\b))?"
             )),
-            month_year: re(format!(r"\b(?P<m>{MONTH})\s+(?:of\s+)?(?P<y>\d{{4}})\b")),
+            month_year: re(format!(r"(?-u:\b)(?P<m>{MONTH})\s+(?:of\s+)?(?P<y>\d{{4}})(?-u:\b)")),
             month_in_context: re(format!(
-                r"\b(?P<ctx>[Ii]n|[Ll]ast|[Nn]ext|[Tt]his|[Ss]ince|[Uu]ntil|[Bb]y|[Ff]rom|[Ee]arly|[Ll]ate|mid-|[Dd]uring|[Tt]hrough|[Bb]efore|[Aa]fter|[Ee]nd of|[Ss]tart of)\s*(?P<m>{MONTH_FULL})\b"
+                r"(?-u:\b)(?P<ctx>[Ii]n|[Ll]ast|[Nn]ext|[Tt]his|[Ss]ince|[Uu]ntil|[Bb]y|[Ff]rom|[Ee]arly|[Ll]ate|mid-|[Dd]uring|[Tt]hrough|[Bb]efore|[Aa]fter|[Ee]nd of|[Ss]tart of)\s*(?P<m>{MONTH_FULL})(?-u:\b)"
             )),
-            iso: re(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b".to_string()),
-            year_in_context: re(
-                r"\b(?:[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ff]rom|[Dd]uring|[Bb]efore|[Aa]fter|[Ee]arly|[Ll]ate|mid-|[Tt]hrough|[Bb]etween|[Tt]o|[Aa]nd|[Yy]ear|[Ss]ummer|[Ss]pring|[Aa]utumn|[Ww]inter|[Ff]all|[Ee]nd of|[Ss]tart of)\s*(?P<y>(?:1[89]|20)\d{2})\b"
+            iso: re(r"(?-u:\b)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?-u:\b)".to_string()),
+            // Years are found first and their context word checked by hand: a regex starting
+            // with "in|to|and|…" would try a match at nearly every word of the text.
+            year_in_context: re(r"(?-u:\b)(?P<y>(?:1[89]|20)\d{2})(?-u:\b)".to_string()),
+            weekday: re(format!(r"(?-u:\b)(?:(?P<pre>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{WEEKDAY})(?-u:\b)")),
+            relative: re(
+                r"(?i)(?-u:\b)(?:(?P<simple>yesterday|today|tonight|tomorrow)|(?P<within>(?:earlier|later)\s+this|this|last|next|past)\s+(?P<span>week|month|year))(?-u:\b)"
                     .to_string(),
             ),
-            weekday: re(format!(r"\b(?:(?P<pre>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{WEEKDAY})\b")),
-            relative: re(format!(
-                r"(?i)\b(?:(?P<simple>yesterday|today|tonight|tomorrow)|(?P<within>(?:earlier|later)\s+this|this|last|next|past)\s+(?P<span>week|month|year)|(?P<n>{SMALL_NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago)\b"
+            // Run only on texts holding "ago": it starts with a number or "a", which is
+            // everywhere.
+            ago: re(format!(
+                r"(?i)(?-u:\b)(?P<n>{SMALL_NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago(?-u:\b)"
             )),
         }
     })
@@ -301,6 +307,9 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
     }
     for c in p.year_in_context.captures_iter(text) {
         let Some(y) = c.name("y") else { continue };
+        if !year_context_before(&text[..y.start()]) {
+            continue;
+        }
         // "in 2018-19" or "in 2018,000" are not plain years.
         let next = text[y.end()..].chars().next();
         if next.is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '%')
@@ -330,6 +339,9 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
         let Some(w) = weekday_number(wd.as_str()) else {
             continue;
         };
+        if names_a_title(text, wd.start(), wd.end()) {
+            continue;
+        }
         let pre = c.name("pre").map(|x| x.as_str().to_lowercase());
         let start = if matches!(pre.as_deref(), Some("last" | "next")) {
             c.get(0).map_or(wd.start(), |x| x.start())
@@ -358,8 +370,29 @@ pub fn find(text: &str, published: Option<NaiveDate>) -> Vec<DateMention> {
             relative: true,
         });
     }
-    for c in p.relative.captures_iter(text) {
+    let has_ago = text.contains("ago") || text.contains("AGO") || text.contains("Ago");
+    let ago = if has_ago {
+        Some(p.ago.captures_iter(text))
+    } else {
+        None
+    };
+    for c in p
+        .relative
+        .captures_iter(text)
+        .chain(ago.into_iter().flatten())
+    {
         let whole = c.get(0).map_or((0, 0), |w| (w.start(), w.end()));
+        // "Radio 4's Today programme", "told Today": a capitalised "Today" inside a sentence
+        // is the programme's name.
+        if c.name("simple").is_some_and(|s| s.as_str() == "Today")
+            && text[..whole.0]
+                .trim_end_matches([' ', '\t'])
+                .chars()
+                .next_back()
+                .is_some_and(|ch| ch.is_alphanumeric() || ch == ',')
+        {
+            continue;
+        }
         let (value, resolution) = relative_value(&c, published);
         out.push(Candidate {
             start: whole.0,
@@ -434,8 +467,18 @@ fn relative_value(c: &Captures, published: Option<NaiveDate>) -> (Option<String>
                 published.map(|p| format!("{:04}", p.year() + shift)),
                 DateResolution::Year,
             ),
-            // No week resolution exists; leave the value empty rather than guess a day.
-            _ => (None, DateResolution::Day),
+            _ => (
+                published
+                    .and_then(|p| {
+                        if shift < 0 {
+                            p.checked_sub_days(Days::new(7))
+                        } else {
+                            p.checked_add_days(Days::new(7 * shift as u64))
+                        }
+                    })
+                    .map(week_value),
+                DateResolution::Week,
+            ),
         };
     }
     let n = c.name("n").and_then(|n| number_word(n.as_str()));
@@ -458,6 +501,85 @@ fn relative_value(c: &Captures, published: Option<NaiveDate>) -> (Option<String>
         _ => Some(format!("{:04}", p.year() - n.min(5000) as i32)),
     };
     (value, resolution)
+}
+
+/// Whether the word before a year makes it a date ("in 2018", "since 2015", "mid-2019").
+fn year_context_before(before: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "in", "since", "by", "until", "from", "during", "before", "after", "early", "late",
+        "through", "between", "to", "and", "year", "summer", "spring", "autumn", "winter", "fall",
+    ];
+    if before.ends_with("mid-") {
+        return true;
+    }
+    let trimmed = before.trim_end();
+    if trimmed.len() == before.len() && !before.is_empty() {
+        // Glued to the word before: not after a context word.
+        return false;
+    }
+    let word = trimmed
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    if word.len() > 7 {
+        return false;
+    }
+    let lower = word.to_ascii_lowercase();
+    if WORDS.contains(&lower.as_str()) {
+        // "In"/"in" and so on, but not "IN" shouting or "iN".
+        return word == lower || word[1..] == lower[1..];
+    }
+    // "end of 2018", "start of 2018".
+    (lower == "of")
+        && trimmed[..trimmed.len() - word.len()]
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .is_some_and(|w| matches!(w, "end" | "End" | "start" | "Start"))
+}
+
+/// Whether the weekday at `start..end` is part of a newspaper's or a programme's name ("the
+/// Sunday Times", "Mail on Sunday", "Monday Night Football") rather than a day.
+fn names_a_title(text: &str, start: usize, end: usize) -> bool {
+    const TITLE_WORDS: &[&str] = &[
+        "Times",
+        "Telegraph",
+        "Mirror",
+        "Express",
+        "Herald",
+        "People",
+        "Post",
+        "Mail",
+        "Independent",
+        "Tribune",
+        "Star",
+        "Sport",
+        "Observer",
+        "Business",
+        "Night",
+        "Politics",
+        "Programme",
+        "Show",
+        "Club",
+        "Review",
+        "Magazine",
+        "Edition",
+    ];
+    let next = text[end..]
+        .strip_prefix(' ')
+        .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+        .unwrap_or("");
+    let before = text[..start].trim_end();
+    TITLE_WORDS.contains(&next)
+        || before.ends_with("Mail on")
+        || before.ends_with("Independent on")
+        || before.ends_with("Sunday")
+}
+
+/// The ISO 8601 week of a day ("2018-W30"); its year is the ISO week-numbering year.
+fn week_value(d: NaiveDate) -> String {
+    let w = d.iso_week();
+    format!("{:04}-W{:02}", w.year(), w.week())
 }
 
 fn shift_months(p: NaiveDate, by: i32) -> Option<NaiveDate> {
@@ -542,5 +664,30 @@ mod tests {
     #[test]
     fn not_dates() {
         assert!(values("we may go; the S-300 and S-2017 tanks; 85 kilometers", None).is_empty());
+        // Names of newspapers and programmes seen in BBC news text.
+        let text =
+            "He told the Sunday Times and the Mail on Sunday, then Radio 4's Today programme.";
+        assert!(values(text, Some("2005-03-15")).is_empty());
+        assert!(values("The march will go ahead, we may hear.", Some("2005-03-15")).is_empty());
+    }
+
+    #[test]
+    fn weeks_resolve_to_iso_weeks() {
+        let found = find(
+            "Earlier this week the minister said that last week was hard. Today we vote.",
+            parse_published("2018-07-26"),
+        );
+        let got: Vec<(&str, &str, &str)> = found
+            .iter()
+            .map(|d| (d.text.as_str(), d.value.as_str(), d.resolution.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Earlier this week", "2018-W30", "week"),
+                ("last week", "2018-W29", "week"),
+                ("Today", "2018-07-26", "day"),
+            ]
+        );
     }
 }

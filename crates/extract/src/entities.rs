@@ -1,20 +1,19 @@
-//! Rule- and list-based entity tagging (a trained tagger can replace `tag_sequences` later).
+//! Entity tagging: the statistical tagger (`crate::ner`) finds the names and their types
+//! (PER, ORG, LOC, MISC, CoNLL-2003 conventions); the rules here attach what the tagger does not
+//! model.
 //!
-//! 1. Candidates are runs of capitalised tokens joined by single spaces, with name connectors
-//!    inside ("of", "the" after "of", "bin", "van", …). A possessive ends a run. A sentence's
-//!    first word, and every word of a title-case line (a headline left in the text), starts a
-//!    run only with evidence: it is in a word list (places, given names, nationalities,
-//!    organisation words) or appears capitalised elsewhere in mid-sentence; common English
-//!    words ("The", "Meanwhile", "Asked") never do.
-//! 2. Titles are split off the front ("Russian Deputy Foreign Minister", "Maj.-Gen.", "IDF Chief
-//!    of Staff Lt.-Gen."), and a lower-case appositive just before a name ("Russia's ambassador
-//!    to Tehran") is attached too. A title makes the name a person.
-//! 3. Types: organisation words at the end (Ministry, Council, Forces, News, Times…) or before
-//!    "of" → ORG; acronyms → ORG; the gazetteer and place words (Heights, Sea…) → LOC; a given
-//!    name or a title → PER; nationality adjectives → MISC with the country as canonical name
-//!    (the CoNLL-2003 convention: "Russian" is MISC, "Russia" is LOC).
-//! 4. Mentions of one person are grouped under the fullest form used in the article
+//! 1. Titles: capitalised title words printed just before a person ("Russian Deputy Foreign
+//!    Minister", "IDF Chief of Staff Lt.-Gen.") or left inside the tagged span are the
+//!    mention's title, never part of the name; a lower-case appositive before a name ("Russia's
+//!    ambassador to Tehran") is attached too.
+//! 2. Canonical names: nationality adjectives and plurals ("Russian", "Iranians") stay MISC, as
+//!    in CoNLL-2003, with the country as canonical name so they join the country's LOC rows;
+//!    place aliases ("U.S.") and capitalised datelines ("JERUSALEM") map to the gazetteer name.
+//! 3. Mentions of one person are grouped under the fullest form used in the article
 //!    ("Netanyahu" → "Benjamin Netanyahu"), comparing folded spellings.
+//!
+//! The word lists below also feed the tagger's gazetteer features (titles, organisation and
+//! place words): changing them changes the features, so the model must be retrained.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -24,7 +23,7 @@ use regex::Regex;
 
 use crate::canonical::{canonical_person_name, folding_key, place_alias};
 use crate::lexicon::lexicon;
-use crate::text::{Analysis, Token, is_capitalised, without_possessive};
+use crate::ner::{NerModel, token_sentences, tokenize};
 
 #[derive(Debug, Default)]
 pub struct Found {
@@ -33,10 +32,33 @@ pub struct Found {
     pub mentions: Vec<Mention>,
 }
 
-const CONNECTORS: &[&str] = &[
-    "of", "the", "bin", "ibn", "van", "von", "de", "da", "der", "du", "la", "le", "del", "al",
-    "and",
+const MONTHS: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
+
+const WEEKDAYS: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// Words that join title words ("Chief of Staff", "Minister for Foreign Affairs").
+const TITLE_CONNECTORS: &[&str] = &["of", "the", "for"];
 
 const TITLE_WORDS: &[&str] = &[
     "Vice",
@@ -87,7 +109,7 @@ const TITLE_WORDS: &[&str] = &[
     "for",
 ];
 
-const HEAD_TITLES: &[&str] = &[
+pub(crate) const HEAD_TITLES: &[&str] = &[
     "President",
     "Minister",
     "Secretary",
@@ -159,7 +181,7 @@ const HEAD_TITLES: &[&str] = &[
     "Sultan",
 ];
 
-const ORG_CUES: &[&str] = &[
+pub(crate) const ORG_CUES: &[&str] = &[
     "Ministry",
     "Council",
     "Forces",
@@ -250,30 +272,7 @@ const ORG_CUES: &[&str] = &[
     "Technologies",
 ];
 
-/// Organisations usually named by one word.
-const STANDALONE_ORGS: &[&str] = &[
-    "Kremlin",
-    "Pentagon",
-    "Reuters",
-    "Hezbollah",
-    "Hamas",
-    "Taliban",
-    "Knesset",
-    "NATO",
-    "Congress",
-    "Parliament",
-    "Senate",
-    "Cabinet",
-    "Bloomberg",
-    "Google",
-    "Facebook",
-    "Twitter",
-    "Microsoft",
-    "Apple",
-    "Amazon",
-];
-
-const LOC_CUES: &[&str] = &[
+pub(crate) const LOC_CUES: &[&str] = &[
     "Heights",
     "Sea",
     "River",
@@ -302,73 +301,6 @@ const LOC_CUES: &[&str] = &[
     "District",
 ];
 
-const MISC_WORDS: &[&str] = &[
-    "Shiite",
-    "Shia",
-    "Sunni",
-    "Jewish",
-    "Jew",
-    "Jews",
-    "Muslim",
-    "Muslims",
-    "Christian",
-    "Christians",
-    "Arab",
-    "Arabs",
-    "Kurdish",
-    "Kurds",
-    "Western",
-    "Islamist",
-    "Zionist",
-    "Catholic",
-    "Islamic",
-    "European",
-    "Europeans",
-    "African",
-    "Asian",
-    "Soviet",
-    "Persian",
-];
-
-const NOT_NAMES: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "I",
-    "I’m",
-    "I'm",
-    "I’ve",
-    "I'd",
-    "OK",
-    "TV",
-    "AM",
-    "PM",
-    "Mr",
-    "Credit",
-    "Photo",
-    "Read",
-    "More",
-    "Click",
-    "Share",
-    "Advertisement",
-];
-
 fn is_acronym(word: &str) -> bool {
     let letters: Vec<char> = word.chars().filter(|c| *c != '.').collect();
     (2..=6).contains(&letters.len())
@@ -378,200 +310,248 @@ fn is_acronym(word: &str) -> bool {
         && letters.iter().filter(|c| c.is_ascii_uppercase()).count() >= 2
 }
 
-fn is_name_token(word: &str) -> bool {
-    if NOT_NAMES.contains(&word) {
-        return false;
-    }
-    if is_capitalised(word) {
-        return word.chars().any(char::is_alphabetic);
-    }
-    // "al-Assad", "bin-Salman": a lower-case prefix before a capitalised part.
-    word.split_once('-').is_some_and(|(pre, rest)| {
-        matches!(pre, "al" | "el" | "bin" | "ben" | "abu") && is_capitalised(rest)
-    })
+fn is_title_word(w: &str) -> bool {
+    TITLE_WORDS.contains(&w) || HEAD_TITLES.contains(&w)
 }
 
-struct Context<'a> {
-    text: &'a str,
-    tokens: &'a [Token],
-    /// Words seen capitalised somewhere not at a sentence start.
-    mid_sentence_caps: std::collections::HashSet<&'a str>,
-    /// Lower-case words of the text.
-    lower_words: std::collections::HashSet<&'a str>,
-    /// Tokens that lie in a title-case line.
-    headline_token: Vec<bool>,
+/// The first token of a title printed right before token `name` (not before `floor`): title
+/// words, optionally led by a nationality or an acronym ("Russian", "IDF"). The title must hold
+/// a head word (Minister, President, Gen., …) and must not start with a connector.
+fn title_before(words: &[&str], name: usize, floor: usize) -> Option<usize> {
+    let mut k = name;
+    while k > floor && is_title_word(words[k - 1]) {
+        k -= 1;
+    }
+    while k < name && TITLE_CONNECTORS.contains(&words[k]) {
+        k += 1;
+    }
+    if k == name || !words[k..name].iter().any(|w| HEAD_TITLES.contains(w)) {
+        return None;
+    }
+    if k > floor && (lexicon().demonym_country(words[k - 1]).is_some() || is_acronym(words[k - 1]))
+    {
+        k -= 1;
+    }
+    Some(k)
 }
 
-impl<'a> Context<'a> {
-    fn word(&self, i: usize) -> &'a str {
-        self.tokens[i].text(self.text)
-    }
-
-    fn known(&self, bare: &str) -> bool {
-        let lex = lexicon();
-        lex.place(bare).is_some()
-            || lex.is_first_name(bare)
-            || lex.demonym_country(bare).is_some()
-            || lex.demonym_country(bare.trim_end_matches('s')).is_some()
-            || ORG_CUES.contains(&bare)
-            || HEAD_TITLES.contains(&bare)
-            || MISC_WORDS.contains(&bare)
-            || place_alias(bare).is_some()
-            || is_acronym(bare)
-    }
-
-    /// Whether a capitalised word at a sentence start (or in a headline line) is a name.
-    fn initial_word_is_name(&self, i: usize) -> bool {
-        let bare = without_possessive(self.word(i));
-        if self.known(bare) {
-            return true;
+fn canonical_for(name: &str, kind: EntityKind) -> Option<String> {
+    let lex = lexicon();
+    match kind {
+        EntityKind::LOC => {
+            if let Some(alias) = place_alias(name) {
+                return Some(alias.to_string());
+            }
+            // Datelines print places in capitals ("JERUSALEM").
+            if lex.place(name).is_none() && !name.chars().any(char::is_lowercase) {
+                let titled: String = name
+                    .split(' ')
+                    .map(|w| {
+                        let mut cs = w.chars();
+                        cs.next().map_or(String::new(), |f| {
+                            f.to_string() + &cs.as_str().to_lowercase()
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if lex.place(&titled).is_some() {
+                    return Some(titled);
+                }
+            }
+            None
         }
-        if lexicon().is_common(bare) {
-            return false;
-        }
-        if self.mid_sentence_caps.contains(bare) {
-            return true;
-        }
-        if self.headline_token[i] {
-            return false;
-        }
-        let lower = bare.to_lowercase();
-        let inflected = ["ing", "ed", "ly"].iter().any(|s| lower.ends_with(s));
-        !inflected && !self.lower_words.contains(lower.as_str())
+        EntityKind::MISC if !name.contains(' ') => lex
+            .demonym_country(name)
+            .or_else(|| lex.demonym_country(name.strip_suffix('s')?))
+            .map(str::to_string),
+        _ => None,
     }
 }
 
-fn headline_flags(text: &str, tokens: &[Token]) -> Vec<bool> {
-    let mut flags = vec![false; tokens.len()];
+/// Tags the entities of `text` with the built-in model (the sentence analysis is not needed: the
+/// tagger tokenises in its own CoNLL style).
+pub fn find(text: &str, _analysis: &crate::text::Analysis, authors: &[String]) -> Found {
+    find_with(text, NerModel::builtin(), authors)
+}
+
+/// Tokens of title-case lines: headlines and kickers left in the text ("Russia and Iran Not
+/// Allies, Says Russian Diplomat", "Breaking News"). Such a line has at least two words longer
+/// than three letters, 70% of them capitalised, no closing sentence punctuation, and is not a
+/// byline ("By Batya Jerenberg, World Israel News": names are expected there).
+fn headline_tokens(text: &str, toks: &[(usize, usize)]) -> Vec<bool> {
+    let mut flags = vec![false; toks.len()];
     let mut i = 0;
-    for (start, end) in crate::text::lines(text) {
+    while i < toks.len() {
+        let line_end = text[toks[i].0..]
+            .find('\n')
+            .map_or(text.len(), |p| toks[i].0 + p);
         let first = i;
-        while i < tokens.len() && tokens[i].start < end {
+        while i < toks.len() && toks[i].0 < line_end {
             i += 1;
         }
-        let line = &tokens[first..i];
-        let long: Vec<&str> = line
+        let words = toks[first..i].iter().map(|&(s, e)| &text[s..e]);
+        let long: Vec<&str> = words.filter(|w| w.chars().count() > 3).collect();
+        let caps = long
             .iter()
-            .map(|t| t.text(text))
-            .filter(|w| w.chars().count() > 3)
-            .collect();
-        let caps = long.iter().filter(|w| is_capitalised(w)).count();
-        // Prose ends with sentence punctuation; headlines usually do not.
-        let prose = text[start..end]
-            .trim_end()
-            .ends_with(['.', '!', '?', '”', '"', ':', ',']);
-        if !prose && long.len() >= 3 && caps * 10 >= long.len() * 7 && end - start < 200 {
+            .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+            .count();
+        let line = text[toks[first].0..line_end].trim_end();
+        let prose = line.ends_with(['.', '!', '?', '”', '"', ':', ',']);
+        let byline = line.starts_with("By ");
+        if !prose && !byline && long.len() >= 2 && caps * 10 >= long.len() * 7 && line.len() < 200 {
             flags[first..i].iter_mut().for_each(|f| *f = true);
         }
     }
     flags
 }
 
-/// A run of name tokens: token indices, plus the byte end (before any possessive).
-struct Run {
-    first: usize,
-    last: usize,
-    end: usize,
-}
-
-fn find_runs(cx: &Context) -> Vec<Run> {
-    let mut runs = Vec::new();
-    let tokens = cx.tokens;
-    let text = cx.text;
-    let mut i = 0;
-    // A word after a rejected sentence-initial word ("Breaking News") needs evidence too.
-    let mut carried = false;
-    while i < tokens.len() {
-        let w = cx.word(i);
-        let needs_evidence = tokens[i].initial || cx.headline_token[i] || carried;
-        carried = false;
-        if !is_name_token(w) || (needs_evidence && !cx.initial_word_is_name(i)) {
-            carried = needs_evidence
-                && is_name_token(w)
-                && tokens
-                    .get(i + 1)
-                    .is_some_and(|n| &text[tokens[i].end..n.start] == " ");
-            i += 1;
+/// Words as the tagger should see them: in a headline, a capitalised word that the article
+/// otherwise prints in lower case (and never capitalised mid-sentence), or a common function
+/// word, is lower-cased, because the tagger learnt capitalisation from running text.
+fn truecased<'a>(
+    text: &'a str,
+    toks: &[(usize, usize)],
+    sents: &[(usize, usize)],
+) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    use std::collections::HashSet;
+    let headline = headline_tokens(text, toks);
+    let words: Vec<&str> = toks.iter().map(|&(s, e)| &text[s..e]).collect();
+    if !headline.contains(&true) {
+        return words.into_iter().map(Cow::Borrowed).collect();
+    }
+    let mut initial = vec![false; toks.len()];
+    for &(s, _) in sents {
+        if let Some(x) = initial.get_mut(s) {
+            *x = true;
+        }
+    }
+    let mut lower: HashSet<&str> = HashSet::new();
+    let mut capitalised_mid: HashSet<String> = HashSet::new();
+    for (i, w) in words.iter().enumerate() {
+        if headline[i] {
             continue;
         }
-        let first = i;
-        let mut last = i;
-        let mut end = tokens[i].start + without_possessive(w).len();
-        let mut possessive = end < tokens[i].end;
-        let mut j = i + 1;
-        while !possessive && j < tokens.len() {
-            let gap = &text[tokens[j - 1].end..tokens[j].start];
-            if gap != " " {
-                break;
+        if w.chars().next().is_some_and(char::is_lowercase) {
+            lower.insert(w);
+        } else if !initial[i] && w.chars().next().is_some_and(char::is_uppercase) {
+            capitalised_mid.insert(w.to_lowercase());
+        }
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if !headline[i] || !w.chars().next().is_some_and(char::is_uppercase) {
+                return Cow::Borrowed(*w);
             }
-            let wj = cx.word(j);
-            if is_name_token(wj) && (!cx.headline_token[j] || cx.initial_word_is_name(j)) {
-                last = j;
-                end = tokens[j].start + without_possessive(wj).len();
-                possessive = end < tokens[j].end;
+            let l = w.to_lowercase();
+            let demote = (lower.contains(l.as_str()) || lexicon().is_common(w))
+                && !capitalised_mid.contains(&l);
+            if demote {
+                Cow::Owned(l)
+            } else {
+                Cow::Borrowed(*w)
+            }
+        })
+        .collect()
+}
+
+/// Tags the entities of `text` with `model`. `authors` (validated byline names) count as
+/// known people.
+pub fn find_with(text: &str, model: &NerModel, authors: &[String]) -> Found {
+    let toks = tokenize(text);
+    let sents = token_sentences(text, &toks);
+    let cased = truecased(text, &toks, &sents);
+    let words: Vec<&str> = cased.iter().map(|w| w.as_ref()).collect();
+    let mut sentence_of = vec![0usize; toks.len()];
+    for &(s, e) in &sents {
+        for x in &mut sentence_of[s..e] {
+            *x = s;
+        }
+    }
+    let tagged = model.tag_words(&words, &sents);
+    let mut raw: Vec<RawMention> = Vec::new();
+    for (n, &(first, end, mut kind)) in tagged.iter().enumerate() {
+        let floor = sentence_of[first];
+        // A span made of title words is a title, not a name: a title alone ("Staff"), or one
+        // printed before a person ("National Security Adviser Meir Ben-Shabbat"), which the
+        // person's mention takes as its title.
+        if words[first..end].iter().all(|w| is_title_word(w)) {
+            let mut j = end;
+            while j < words.len() && is_title_word(words[j]) {
                 j += 1;
+            }
+            let before_person = tagged
+                .get(n + 1)
+                .is_some_and(|&(f, _, k)| f == j && k == EntityKind::PER);
+            if kind == EntityKind::PER || before_person {
                 continue;
             }
-            // Connectors count only between name tokens ("Tomb of the Unknown Soldier").
-            if CONNECTORS.contains(&wj) && wj != "and" {
-                let mut k = j + 1;
-                while k < tokens.len() && k < j + 2 && CONNECTORS.contains(&cx.word(k)) {
-                    k += 1;
-                }
-                let joined = (j..=k).all(|m| {
-                    m < tokens.len() && m > 0 && &text[tokens[m - 1].end..tokens[m].start] == " "
+        }
+        // Months and weekdays are dates, whatever the tagger thought ("Friday January 25").
+        if end - first == 1 && (MONTHS.contains(&words[first]) || WEEKDAYS.contains(&words[first]))
+        {
+            continue;
+        }
+        let mut first = first;
+        let mut title_from = None;
+        if kind == EntityKind::PER {
+            // "… ambassador to Tehran Levan Dzhagaryan": a place right before a given name.
+            let after_preposition =
+                first > 0 && matches!(words[first - 1], "to" | "in" | "from" | "at" | "of");
+            if end - first >= 3
+                && after_preposition
+                && lexicon().place(words[first]).is_some()
+                && lexicon().is_given_name(words[first + 1])
+            {
+                raw.push(RawMention {
+                    start: toks[first].0,
+                    end: toks[first].1,
+                    kind: EntityKind::LOC,
+                    sure: true,
+                    title: None,
+                    canonical: None,
                 });
-                if joined && k < tokens.len() && is_name_token(cx.word(k)) && !cx.headline_token[k]
-                {
-                    j = k;
-                    continue;
-                }
+                first += 1;
             }
-            break;
+            // Title words the tagger left inside the span.
+            let mut k = first;
+            while k + 1 < end && is_title_word(words[k]) {
+                k += 1;
+            }
+            if k > first && words[first..k].iter().any(|w| HEAD_TITLES.contains(w)) {
+                title_from = Some(first);
+                first = k;
+            }
+            if let Some(t) = title_before(&words, title_from.unwrap_or(first), floor) {
+                title_from = Some(t);
+            }
         }
-        runs.push(Run { first, last, end });
-        i = last + 1;
-    }
-    runs
-}
-
-fn is_title_word(w: &str) -> bool {
-    TITLE_WORDS.contains(&w) || HEAD_TITLES.contains(&w)
-}
-
-/// Index where the name starts after a leading title, if the run starts with one.
-fn title_split(cx: &Context, run: &Run) -> Option<usize> {
-    let lex = lexicon();
-    let words: Vec<&str> = (run.first..=run.last).map(|i| cx.word(i)).collect();
-    let mut k = 0;
-    // A nationality or an organisation acronym may lead a title ("Russian", "IDF").
-    if words.len() > 1 && (lex.demonym_country(words[0]).is_some() || is_acronym(words[0])) {
-        k = 1;
-    }
-    let mut has_head = false;
-    let mut split = None;
-    while k < words.len() && is_title_word(words[k]) {
-        has_head |= HEAD_TITLES.contains(&words[k]);
-        k += 1;
-        if has_head && k < words.len() && !CONNECTORS.contains(&words[k - 1]) {
-            split = Some(k);
+        let start = toks[first].0;
+        let end_byte = toks[end - 1].1;
+        let name = &text[start..end_byte];
+        let mut title = title_from.map(|t| text[toks[t].0..toks[first - 1].1].to_string());
+        if kind == EntityKind::PER && title.is_none() {
+            title = appositive_title(text, start, toks[floor].0);
         }
+        if authors.iter().any(|a| a == name) {
+            kind = EntityKind::PER;
+        }
+        // A one-word organisation may be a surname mistyped; grouping may still join it to a
+        // person named in full.
+        let sure = !(kind == EntityKind::ORG && end - first == 1 && !is_acronym(name));
+        raw.push(RawMention {
+            start,
+            end: end_byte,
+            kind,
+            sure,
+            title,
+            canonical: canonical_for(name, kind),
+        });
     }
-    // A given name after a title ("… of the Armed Forces Valery Gerasimov").
-    let head_anywhere = words.iter().position(|w| HEAD_TITLES.contains(w));
-    if let Some(h) = head_anywhere
-        && let Some(p) = (h + 1..words.len()).find(|&p| lex.is_first_name(words[p]))
-        && words.len() - p <= 4
-        && split.is_none_or(|s| p > s)
-    {
-        split = Some(p);
-    }
-    let s = split?;
-    // The name must not start with a connector.
-    if CONNECTORS.contains(&words[s]) {
-        return None;
-    }
-    Some(run.first + s)
+    raw.sort_by_key(|m| (m.start, m.end));
+    group(text, raw)
 }
 
 fn appositive_regex() -> &'static Regex {
@@ -609,233 +589,6 @@ struct RawMention {
     sure: bool,
     title: Option<String>,
     canonical: Option<String>,
-}
-
-fn followed_by_reporting_verb(text: &str, end: usize) -> bool {
-    let rest = text.get(end..).unwrap_or("");
-    let rest = rest.strip_prefix(' ').unwrap_or("");
-    let word: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
-    lexicon().is_reporting_verb(&word)
-}
-
-fn type_name(
-    cx: &Context,
-    first: usize,
-    last: usize,
-    end: usize,
-    titled: bool,
-) -> Option<(EntityKind, bool, Option<String>)> {
-    let lex = lexicon();
-    let text = cx.text;
-    let name = &text[cx.tokens[first].start..end];
-    let words: Vec<&str> = name.split(' ').collect();
-    let last_word = *words.last()?;
-    let of_pos = words.iter().position(|w| *w == "of");
-    if (words.len() > 1 && ORG_CUES.contains(&last_word))
-        || of_pos.is_some_and(|p| p > 0 && ORG_CUES.contains(&words[p - 1]))
-    {
-        return Some((EntityKind::ORG, true, None));
-    }
-    if let Some(alias) = place_alias(name) {
-        return Some((EntityKind::LOC, true, Some(alias.to_string())));
-    }
-    if lex.place(name).is_some() {
-        return Some((EntityKind::LOC, true, None));
-    }
-    // Datelines print places in capitals ("JERUSALEM").
-    if name.chars().count() > 3 && name.chars().all(|c| c.is_uppercase() || c == ' ') {
-        let titled: String = name
-            .split(' ')
-            .map(|w| {
-                let mut cs = w.chars();
-                cs.next().map_or(String::new(), |f| {
-                    f.to_string() + &cs.as_str().to_lowercase()
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-        if lex.place(&titled).is_some() {
-            return Some((EntityKind::LOC, true, Some(titled)));
-        }
-    }
-    if words.len() == 1
-        && let Some(country) = lex
-            .demonym_country(name)
-            .or_else(|| lex.demonym_country(name.strip_suffix('s')?))
-    {
-        return Some((EntityKind::MISC, true, Some(country.to_string())));
-    }
-    if titled {
-        return Some((EntityKind::PER, true, None));
-    }
-    if words.len() == 1 {
-        if MISC_WORDS.contains(&name) {
-            return Some((EntityKind::MISC, true, None));
-        }
-        if is_acronym(name) {
-            return Some((EntityKind::ORG, true, None));
-        }
-        if STANDALONE_ORGS.contains(&name) {
-            return Some((EntityKind::ORG, true, None));
-        }
-        if ORG_CUES.contains(&name) || HEAD_TITLES.contains(&name) || TITLE_WORDS.contains(&name) {
-            return None;
-        }
-        if name.chars().filter(|c| c.is_alphabetic()).count() < 2 {
-            return None;
-        }
-        if lex.is_first_name(name) || followed_by_reporting_verb(text, end) {
-            return Some((EntityKind::PER, lex.is_first_name(name), None));
-        }
-        return Some((EntityKind::MISC, false, None));
-    }
-    if LOC_CUES.contains(&last_word) {
-        return Some((EntityKind::LOC, true, None));
-    }
-    if words[0] == "Operation" {
-        return Some((EntityKind::MISC, true, None));
-    }
-    if lex.is_first_name(words[0]) {
-        return Some((EntityKind::PER, true, None));
-    }
-    let name_like = words.len() <= 3
-        && words.iter().all(|w| {
-            is_name_token(w)
-                && !lex.is_common(w)
-                && !is_title_word(w)
-                && lex.place(w).is_none()
-                && lex.demonym_country(w).is_none()
-                && !is_acronym(w)
-        });
-    let _ = last;
-    if name_like {
-        return Some((EntityKind::PER, false, None));
-    }
-    Some((EntityKind::MISC, false, None))
-}
-
-/// Tags the entities of `text`. `authors` (validated byline names) count as known people.
-pub fn find(text: &str, analysis: &Analysis, authors: &[String]) -> Found {
-    let tokens = &analysis.tokens;
-    let mut mid_sentence_caps = std::collections::HashSet::new();
-    let mut lower_words = std::collections::HashSet::new();
-    let headline_token = headline_flags(text, tokens);
-    for (i, t) in tokens.iter().enumerate() {
-        let w = t.text(text);
-        if is_capitalised(w) {
-            if !t.initial && !headline_token[i] {
-                mid_sentence_caps.insert(without_possessive(w));
-            }
-        } else {
-            lower_words.insert(w);
-        }
-    }
-    let cx = Context {
-        text,
-        tokens,
-        mid_sentence_caps,
-        lower_words,
-        headline_token,
-    };
-    let mut raw: Vec<RawMention> = Vec::new();
-    for run in find_runs(&cx) {
-        let sentence_start = analysis
-            .sentences
-            .get(tokens[run.first].sentence)
-            .map_or(0, |s| s.0);
-        let split = title_split(&cx, &run);
-        let (name_first, mut title) = match split {
-            Some(s) => {
-                let title_text = text[tokens[run.first].start..tokens[s - 1].end].to_string();
-                // A leading nationality or acronym is also a mention of its own.
-                let w0 = cx.word(run.first);
-                if let Some((kind, sure, canonical)) =
-                    type_name(&cx, run.first, run.first, tokens[run.first].end, false)
-                    && (lexicon().demonym_country(w0).is_some() || is_acronym(w0))
-                {
-                    raw.push(RawMention {
-                        start: tokens[run.first].start,
-                        end: tokens[run.first].end,
-                        kind,
-                        sure,
-                        title: None,
-                        canonical,
-                    });
-                }
-                (s, Some(title_text))
-            }
-            None => (run.first, None),
-        };
-        // A nationality in front of an untitled name is a separate MISC mention
-        // ("Russian Sergei X" is rare; "Russian Foreign Ministry" stays one ORG).
-        let mut name_first = name_first;
-        if title.is_none() && run.last > run.first {
-            let w0 = cx.word(run.first);
-            let whole = &text[tokens[run.first].start..run.end];
-            let is_org = type_name(&cx, run.first, run.last, run.end, false)
-                .is_some_and(|t| t.0 == EntityKind::ORG);
-            if lexicon().demonym_country(w0).is_some()
-                && !is_org
-                && lexicon().place(whole).is_none()
-            {
-                if let Some((kind, sure, canonical)) =
-                    type_name(&cx, run.first, run.first, tokens[run.first].end, false)
-                {
-                    raw.push(RawMention {
-                        start: tokens[run.first].start,
-                        end: tokens[run.first].end,
-                        kind,
-                        sure,
-                        title: None,
-                        canonical,
-                    });
-                }
-                name_first = run.first + 1;
-            }
-        }
-        // "… ambassador to Tehran Levan Dzhagaryan": a place directly before a given name.
-        if name_first < run.last {
-            let w = cx.word(name_first);
-            if lexicon().place(w).is_some() && lexicon().is_first_name(cx.word(name_first + 1)) {
-                raw.push(RawMention {
-                    start: tokens[name_first].start,
-                    end: tokens[name_first].end,
-                    kind: EntityKind::LOC,
-                    sure: true,
-                    title: None,
-                    canonical: None,
-                });
-                name_first += 1;
-            }
-        }
-        let start = tokens[name_first].start;
-        if title.is_none() {
-            title = appositive_title(text, start, sentence_start);
-        }
-        let Some((mut kind, mut sure, canonical)) =
-            type_name(&cx, name_first, run.last, run.end, title.is_some())
-        else {
-            continue;
-        };
-        let name = &text[start..run.end];
-        if authors.iter().any(|a| a == name) {
-            kind = EntityKind::PER;
-            sure = true;
-        }
-        if kind != EntityKind::PER {
-            title = None;
-        }
-        raw.push(RawMention {
-            start,
-            end: run.end,
-            kind,
-            sure,
-            title,
-            canonical,
-        });
-    }
-    raw.sort_by_key(|m| (m.start, m.end));
-    group(text, raw)
 }
 
 /// Strips a leading nationality adjective from a printed title for the entity's title list.

@@ -73,12 +73,26 @@ impl Lexicon {
         }
     }
 
-    pub fn place(&self, name: &str) -> Option<PlaceKind> {
-        self.places.get(name).copied()
+    /// Every gazetteer place with its kind.
+    pub fn places_iter(&self) -> impl Iterator<Item = (&str, PlaceKind)> {
+        self.places.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
-    pub fn is_first_name(&self, word: &str) -> bool {
+    /// Every nationality adjective with its country.
+    pub fn demonyms_iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.demonyms.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_given_name(&self, word: &str) -> bool {
         self.first_names.contains(word)
+    }
+
+    pub fn first_names_iter(&self) -> impl Iterator<Item = &str> {
+        self.first_names.iter().map(String::as_str)
+    }
+
+    pub fn place(&self, name: &str) -> Option<PlaceKind> {
+        self.places.get(name).copied()
     }
 
     /// Whether `word` (any case) is a common English word.
@@ -96,13 +110,6 @@ impl Lexicon {
 
     pub fn is_reporting_verb(&self, word: &str) -> bool {
         self.reporting_verbs.contains(word)
-    }
-
-    /// All reporting verbs, longest first, for building alternations.
-    pub fn reporting_verbs_sorted(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.reporting_verbs.iter().map(String::as_str).collect();
-        v.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        v
     }
 }
 

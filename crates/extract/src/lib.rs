@@ -1,15 +1,17 @@
 //! The `extract` stage: metadata (title, byline, authors, outlet, dateline), entities with
 //! titles and canonical names, direct quotes with speakers, dates and quantities.
 //!
-//! Everything is rule- and list-based and per-document (a pure map): the same text always gives
-//! the same output, whatever else is in the run. Offsets in [`newsmill_core::Extracted`] are
-//! character offsets into `doc.text`.
+//! Entities come from a statistical tagger (`ner`, a model compiled into the binary or loaded
+//! from the `model` path); the rest is rule- and list-based. Everything is per-document (a pure
+//! map): the same text always gives the same output, whatever else is in the run. Offsets in
+//! [`newsmill_core::Extracted`] are character offsets into `doc.text`.
 
 mod canonical;
 mod dates;
 mod entities;
 mod lexicon;
 mod metadata;
+pub mod ner;
 mod quantities;
 mod quotes;
 mod text;
@@ -19,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub use canonical::{canonical_person_name, folding_key};
 pub use dates::parse_published;
+pub use ner::{EvalReport, NerError, NerModel, TrainOptions, TrainReport, evaluate, train};
+pub use quotes::{AttributedQuote, attributed_quotes};
 
 /// Configuration of the `extract` stage (one `[[stage]]` table with `type = "extract"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +47,9 @@ pub struct ExtractConfig {
     /// Replace a section kicker used as title ("update desk") by the headline on the text's
     /// first line.
     pub promote_headline: bool,
+    /// Path of an entity model written by `train` (`newsmill train-ner`); empty means the model
+    /// built into the binary.
+    pub model: String,
 }
 
 impl Default for ExtractConfig {
@@ -56,6 +63,7 @@ impl Default for ExtractConfig {
             max_quote_chars: 5000,
             min_quote_words: 4,
             promote_headline: true,
+            model: String::new(),
         }
     }
 }
@@ -120,6 +128,13 @@ pub const DOC: StageDoc = StageDoc {
             choices: &[],
             doc: "Use the text's first line as title when the title is a section kicker.",
         },
+        KeyDoc {
+            name: "model",
+            kind: "path",
+            default: "\"\"",
+            choices: &[],
+            doc: "Entity model file written by `newsmill train-ner`; empty uses the built-in CoNLL-2003 model.",
+        },
     ],
 };
 
@@ -127,6 +142,8 @@ pub const DOC: StageDoc = StageDoc {
 pub enum ExtractError {
     #[error("invalid extract setting `{key}`: {message}")]
     InvalidConfig { key: String, message: String },
+    #[error("cannot load the entity model: {0}")]
+    Model(#[from] NerError),
 }
 
 impl ExtractConfig {
@@ -147,28 +164,59 @@ impl ExtractConfig {
                 Vec::new(),
             ));
         }
+        if !self.model.is_empty() && !std::path::Path::new(&self.model).is_file() {
+            out.push((
+                "model".to_string(),
+                format!("no model file at {}", self.model),
+                Vec::new(),
+            ));
+        }
         out
     }
+}
+
+/// The entity model a stage uses.
+enum ModelRef {
+    Builtin,
+    Loaded(Box<NerModel>),
 }
 
 /// The running `extract` stage.
 pub struct ExtractStage {
     cfg: ExtractConfig,
+    model: ModelRef,
 }
 
 pub fn new(cfg: ExtractConfig) -> Result<ExtractStage, ExtractError> {
     if let Some((key, message, _)) = cfg.problems().into_iter().next() {
         return Err(ExtractError::InvalidConfig { key, message });
     }
-    // Parse the word lists now so the first document does not pay for it.
+    // Parse the word lists and the model now so the first document does not pay for it.
     let _ = lexicon::lexicon();
     quotes::warm_up();
-    Ok(ExtractStage { cfg })
+    let model = if cfg.model.is_empty() {
+        let _ = NerModel::builtin();
+        ModelRef::Builtin
+    } else {
+        let path = std::path::Path::new(&cfg.model);
+        let m = NerModel::load(path)?;
+        tracing::info!(path = %path.display(), features = m.feature_count(), "Loaded the entity model.");
+        ModelRef::Loaded(Box::new(m))
+    };
+    Ok(ExtractStage { cfg, model })
 }
 
 impl ExtractStage {
     pub fn config(&self) -> &ExtractConfig {
         &self.cfg
+    }
+
+    /// The entity tagger this stage uses.
+    pub fn model(&self) -> &NerModel {
+        match &self.model {
+            ModelRef::Builtin => NerModel::builtin(),
+            ModelRef::Loaded(m) => m,
+        }
     }
 }
 
@@ -178,13 +226,24 @@ impl Stage for ExtractStage {
     }
 
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError> {
-        extract_document(&self.cfg, doc, tally);
+        extract_document_with(&self.cfg, self.model(), doc, tally);
         Ok(Verdict::Keep)
     }
 }
 
-/// Runs every enabled extractor on `doc`, replacing `doc.extracted`.
+/// Runs every enabled extractor on `doc` with the built-in entity model, replacing
+/// `doc.extracted` (`cfg.model` is not read here: load a model once with [`new`] instead).
 pub fn extract_document(cfg: &ExtractConfig, doc: &mut Document, tally: &mut Tally) {
+    extract_document_with(cfg, NerModel::builtin(), doc, tally);
+}
+
+/// Runs every enabled extractor on `doc` with the entity tagger `model`.
+pub fn extract_document_with(
+    cfg: &ExtractConfig,
+    model: &NerModel,
+    doc: &mut Document,
+    tally: &mut Tally,
+) {
     if cfg.metadata {
         let report = metadata::apply(doc, cfg.promote_headline);
         tally.add("titles-promoted", report.title_promoted as u64);
@@ -207,7 +266,7 @@ pub fn extract_document(cfg: &ExtractConfig, doc: &mut Document, tally: &mut Tal
         Vec::new()
     };
     let ents = if cfg.entities || cfg.quotes {
-        entities::find(text, &analysis, &doc.meta.authors)
+        entities::find_with(text, model, &doc.meta.authors)
     } else {
         entities::Found::default()
     };

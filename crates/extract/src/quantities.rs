@@ -121,9 +121,12 @@ fn pattern() -> &'static Regex {
         let tens = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety";
         let ones = "one|two|three|four|five|six|seven|eight|nine";
         let teens = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen";
+        let number = format!(
+            r"\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?i:(?:{tens})(?:[- ](?:{ones}))?|{teens}|{ones}|a dozen|a hundred|a thousand)"
+        );
         let re = format!(
-            r"(?:(?P<q>(?i:some|about|around|approximately|roughly|nearly|almost|over|under|more than|less than|fewer than|at least|at most|up to|as many as|as much as|an estimated|close to|upwards of))\s+)?(?P<cur>US\$|\$|£|€)?(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?i:(?:{tens})(?:[- ](?:{ones}))?|{teens}|{ones}|a dozen|a hundred|a thousand))\b(?:\s+(?P<scale>hundred|thousand|million|billion|trillion)\b|(?P<sabbr>m|bn|k)\b)?(?:(?:\s+|-)(?P<adj>[A-Za-z][a-z]+\s+)?(?P<unit>{})\b|\s?(?P<pct>%))?",
-            units.join("|")
+            r"(?:(?P<q>(?i:some|about|around|approximately|roughly|nearly|almost|over|under|more than|less than|fewer than|at least|at most|up to|as many as|as much as|an estimated|close to|upwards of|between))\s+)?(?:(?P<vague>(?i:tens of thousands|hundreds of thousands|dozens|hundreds|thousands|millions|billions))\s+of(?-u:\b)|(?P<cur>US\$|\$|£|€)?(?P<num>{number})(?:(?P<sabbr>bn|m|k)(?-u:\b)|(?-u:\b)(?:\s+(?P<scale>hundred|thousand|million|billion|trillion)(?-u:\b))?)(?:\s*(?P<sep>-|–|—|to|and)\s*(?P<cur2>US\$|\$|£|€)?(?P<num2>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:(?P<sabbr2>bn|m|k)(?-u:\b)|(?-u:\b)(?:\s+(?P<scale2>hundred|thousand|million|billion|trillion)(?-u:\b))?))?)(?:(?:\s+|-)(?P<adj>[A-Za-z][a-z]+\s+)?(?P<unit>{units})(?-u:\b)|\s?(?P<pct>%))?",
+            units = units.join("|"),
         );
         Regex::new(&re).expect("valid quantity regex")
     })
@@ -181,6 +184,21 @@ fn number_value(s: &str) -> Option<f64> {
     Some(total)
 }
 
+/// The least number a vague plural means: "hundreds of" is at least 100.
+fn vague_value(s: &str) -> Option<f64> {
+    let v = match s.to_lowercase().as_str() {
+        "dozens" => 24.0,
+        "hundreds" => 100.0,
+        "thousands" => 1e3,
+        "tens of thousands" => 1e4,
+        "hundreds of thousands" => 1e5,
+        "millions" => 1e6,
+        "billions" => 1e9,
+        _ => return None,
+    };
+    Some(v)
+}
+
 /// Rounds to 4 significant digits, so 60 miles is 96.56 km, not 96.56064.
 fn round_significant(v: f64) -> f64 {
     if v == 0.0 || !v.is_finite() {
@@ -194,96 +212,187 @@ fn round_significant(v: f64) -> f64 {
 /// Finds quantities in `text` (byte offsets), skipping spans taken by `dates`.
 pub fn find(text: &str, dates: &[DateMention]) -> Vec<Quantity> {
     let mut out = Vec::new();
-    for c in pattern().captures_iter(text) {
-        let (Some(whole), Some(num)) = (c.get(0), c.name("num")) else {
-            continue;
+    let re = pattern();
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(c) = re.captures_at(text, pos) else {
+            break;
         };
-        let unit_match = c.name("unit").or_else(|| c.name("pct"));
-        let cur = c.name("cur").map(|m| m.as_str());
-        if unit_match.is_none() && cur.is_none() {
-            continue;
+        let Some(whole) = c.get(0) else { break };
+        pos = whole.end().max(pos + 1);
+        while pos < text.len() && !text.is_char_boundary(pos) {
+            pos += 1;
         }
-        // A number attached to letters is a model or code ("S-300", "S200", "F-16").
-        let lead = c.name("cur").map_or(num.start(), |m| m.start());
-        let before = text[..lead].chars().next_back();
-        let before2 = text[..lead].chars().rev().nth(1);
-        if before.is_some_and(|b| b.is_alphanumeric() || b == '.' || b == '/')
-            || (before.is_some_and(|b| b == '-') && before2.is_some_and(char::is_alphanumeric))
+        // "£3 million and €20m" is two amounts, not a range: match again without the second.
+        if let (Some(sep), Some(_)) = (c.name("sep"), c.name("num2"))
+            && not_a_range(&c, sep.as_str())
         {
-            continue;
-        }
-        if text[num.end()..].starts_with(|ch: char| ch.is_alphanumeric())
-            && c.name("sabbr").is_none()
-            && c.name("scale").is_none()
-            && c.name("unit").is_none()
-        {
-            continue;
-        }
-        if let Some(adj) = c.name("adj") {
-            let a = adj.as_str().trim();
-            let is_count = c
-                .name("unit")
-                .and_then(|u| unit_of(u.as_str()))
-                .is_some_and(|u| u.kind == "count");
-            if !is_count || lexicon().is_common(a) {
-                continue;
+            if let Some(first) = re.captures_at(&text[..sep.start()], whole.start()) {
+                add(text, &first, dates, &mut out);
             }
-        }
-        let start = whole.start();
-        let end = whole.end();
-        if dates.iter().any(|d| d.start < end && start < d.end) {
+            pos = sep.end();
             continue;
         }
-        let Some(mut number) = number_value(num.as_str()) else {
-            continue;
-        };
-        number *= match c
-            .name("scale")
-            .map(|m| m.as_str())
-            .or(c.name("sabbr").map(|m| m.as_str()))
-        {
-            Some("hundred") => 1e2,
-            Some("thousand" | "k") => 1e3,
-            Some("million" | "m") => 1e6,
-            Some("billion" | "bn") => 1e9,
-            Some("trillion") => 1e12,
-            _ => 1.0,
-        };
-        let unit = match unit_match.and_then(|u| unit_of(u.as_str())) {
-            Some(u) => u,
-            None => {
-                let code = CURRENCY_SYMBOLS
-                    .iter()
-                    .find(|(s, _)| Some(*s) == cur)
-                    .map_or("USD", |(_, code)| code);
-                Unit {
-                    unit: code,
-                    kind: "money",
-                    to_base: Some((1.0, code)),
-                }
-            }
-        };
-        // "$5 million dollars" keeps the symbol's currency.
-        let (normalized, normalized_unit) = match unit.to_base {
-            Some((factor, base)) => (
-                Some(round_significant(number * factor)),
-                Some(base.to_string()),
-            ),
-            None => (None, None),
-        };
-        out.push(Quantity {
-            text: text[start..end].to_string(),
-            number,
-            unit: unit.unit.to_string(),
-            kind: unit.kind.to_string(),
-            normalized,
-            normalized_unit,
-            qualifier: c.name("q").map(|q| q.as_str().to_lowercase()),
-            start,
-            end,
-        });
+        add(text, &c, dates, &mut out);
     }
     out
+}
+
+/// Whether two numbers joined by `sep` are separate amounts: "and" makes a range only after
+/// "between"; money on one side and a count on the other ("from £808m to 8,177 cases") is no
+/// range either.
+fn not_a_range(c: &regex::Captures, sep: &str) -> bool {
+    let between = c
+        .name("q")
+        .is_some_and(|q| q.as_str().eq_ignore_ascii_case("between"));
+    let unit_is_money = c
+        .name("unit")
+        .and_then(|u| unit_of(u.as_str()))
+        .is_some_and(|u| u.kind == "money");
+    let mixed = c.name("cur").is_some()
+        && c.name("cur2").is_none()
+        && c.name("unit").is_some()
+        && !unit_is_money;
+    (sep == "and" && !between) || mixed
+}
+
+/// Adds the quantity (or the two bounds of a range) that `c` matched.
+fn add(text: &str, c: &regex::Captures, dates: &[DateMention], out: &mut Vec<Quantity>) {
+    let Some(whole) = c.get(0) else { return };
+    let Some(num) = c.name("num").or_else(|| c.name("vague")) else {
+        return;
+    };
+    let unit_match = c.name("unit").or_else(|| c.name("pct"));
+    let cur = c.name("cur").or_else(|| c.name("cur2")).map(|m| m.as_str());
+    if c.name("vague").is_some() && c.name("unit").is_none() {
+        return;
+    }
+    let qualifier = c.name("q").map(|q| q.as_str().to_lowercase());
+    if unit_match.is_none() && cur.is_none() {
+        return;
+    }
+    // A number attached to letters is a model or code ("S-300", "S200", "F-16").
+    let lead = c.name("cur").map_or(num.start(), |m| m.start());
+    let before = text[..lead].chars().next_back();
+    let before2 = text[..lead].chars().rev().nth(1);
+    if before.is_some_and(|b| b.is_alphanumeric() || b == '.' || b == '/')
+        || (before.is_some_and(|b| b == '-') && before2.is_some_and(char::is_alphanumeric))
+    {
+        return;
+    }
+    if text[num.end()..].starts_with(|ch: char| ch.is_alphanumeric())
+        && c.name("sabbr").is_none()
+        && c.name("scale").is_none()
+        && c.name("unit").is_none()
+    {
+        return;
+    }
+    if let Some(adj) = c.name("adj") {
+        let a = adj.as_str().trim();
+        let is_count = c
+            .name("unit")
+            .and_then(|u| unit_of(u.as_str()))
+            .is_some_and(|u| u.kind == "count");
+        if !is_count || lexicon().is_common(a) {
+            return;
+        }
+    }
+    let start = whole.start();
+    let end = whole.end();
+    if dates.iter().any(|d| d.start < end && start < d.end) {
+        return;
+    }
+    let scale_of = |scale: Option<&str>| match scale {
+        Some("hundred") => 1e2,
+        Some("thousand" | "k") => 1e3,
+        Some("million" | "m") => 1e6,
+        Some("billion" | "bn") => 1e9,
+        Some("trillion") => 1e12,
+        _ => 1.0,
+    };
+    let upper = c
+        .name("num2")
+        .and_then(|n| number_value(n.as_str()))
+        .map(|v| v * scale_of(c.name("scale2").or(c.name("sabbr2")).map(|m| m.as_str())));
+    let Some(mut number) = (match c.name("vague") {
+        Some(v) => vague_value(v.as_str()),
+        None => number_value(num.as_str()),
+    }) else {
+        return;
+    };
+    let own_scale = c.name("scale").or(c.name("sabbr")).map(|m| m.as_str());
+    // "£3-5 million": the scale printed after the range applies to both bounds.
+    number *= scale_of(own_scale.or(if own_scale.is_none() {
+        c.name("scale2").or(c.name("sabbr2")).map(|m| m.as_str())
+    } else {
+        None
+    }));
+    let unit = match unit_match.and_then(|u| unit_of(u.as_str())) {
+        Some(u) => u,
+        None => {
+            let code = CURRENCY_SYMBOLS
+                .iter()
+                .find(|(s, _)| Some(*s) == cur)
+                .map_or("USD", |(_, code)| code);
+            Unit {
+                unit: code,
+                kind: "money",
+                to_base: Some((1.0, code)),
+            }
+        }
+    };
+    // "a 31-year-old man": an age, not a duration.
+    let (unit, end) = match text[end..]
+        .strip_prefix("-old")
+        .or(text[end..].strip_prefix(" old"))
+    {
+        Some(rest) if unit.unit == "year" && !rest.starts_with(char::is_alphabetic) => (
+            Unit {
+                unit: "year",
+                kind: "age",
+                to_base: None,
+            },
+            text.len() - rest.len(),
+        ),
+        _ => (unit, end),
+    };
+    // "$5 million dollars" keeps the symbol's currency.
+    let (normalized, normalized_unit) = match unit.to_base {
+        Some((factor, base)) => (
+            Some(round_significant(number * factor)),
+            Some(base.to_string()),
+        ),
+        None => (None, None),
+    };
+    let row = |number: f64, qualifier: Option<String>| Quantity {
+        text: text[start..end].to_string(),
+        number,
+        unit: unit.unit.to_string(),
+        kind: unit.kind.to_string(),
+        normalized: unit
+            .to_base
+            .map(|(factor, _)| round_significant(number * factor)),
+        normalized_unit: normalized_unit.clone(),
+        qualifier,
+        start,
+        end,
+    };
+    let _ = normalized;
+    match upper {
+        // A range is two rows over the same words: its lower ("from") and upper ("to")
+        // bound.
+        Some(high) => {
+            out.push(row(number, Some("from".to_string())));
+            out.push(row(high, Some("to".to_string())));
+        }
+        None => {
+            let hedge = match c.name("vague") {
+                Some(v) => Some(format!("{} of", v.as_str().to_lowercase())),
+                None => qualifier,
+            };
+            out.push(row(number, hedge));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -310,5 +419,62 @@ mod tests {
             ]
         );
         assert_eq!(q[0].qualifier.as_deref(), Some("some"));
+    }
+
+    fn probe(text: &str) -> Vec<(String, f64, String, Option<String>)> {
+        find(text, &[])
+            .into_iter()
+            .map(|q| (q.text, q.number, q.unit, q.qualifier))
+            .collect()
+    }
+
+    #[test]
+    fn ranges_and_vague_amounts() {
+        let got =
+            probe("a 5-10 km walk, between 20 and 30 miles, hundreds of people and £3-5 million.");
+        let got: Vec<(&str, f64, &str, Option<&str>)> = got
+            .iter()
+            .map(|(t, n, u, q)| (t.as_str(), *n, u.as_str(), q.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("5-10 km", 5.0, "kilometre", Some("from")),
+                ("5-10 km", 10.0, "kilometre", Some("to")),
+                ("between 20 and 30 miles", 20.0, "mile", Some("from")),
+                ("between 20 and 30 miles", 30.0, "mile", Some("to")),
+                ("hundreds of people", 100.0, "people", Some("hundreds of")),
+                ("£3-5 million", 3e6, "GBP", Some("from")),
+                ("£3-5 million", 5e6, "GBP", Some("to")),
+            ]
+        );
+    }
+
+    #[test]
+    fn ages_are_not_durations() {
+        let found = find("A 31-year-old man served two years.", &[]);
+        let got: Vec<(&str, &str)> = found
+            .iter()
+            .map(|q| (q.text.as_str(), q.kind.as_str()))
+            .collect();
+        assert_eq!(got, [("31-year-old", "age"), ("two years", "duration")]);
+    }
+
+    #[test]
+    fn money_with_scale_words() {
+        let got = probe("It cost $1.5bn, then £3 million and €20m, plus £250,000.");
+        let got: Vec<(&str, f64, &str)> = got
+            .iter()
+            .map(|(t, n, u, _)| (t.as_str(), *n, u.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("$1.5bn", 1.5e9, "USD"),
+                ("£3 million", 3e6, "GBP"),
+                ("€20m", 2e7, "EUR"),
+                ("£250,000", 250000.0, "GBP"),
+            ]
+        );
     }
 }

@@ -5,60 +5,53 @@
 //! newspaper convention for quotes over several paragraphs); otherwise the quote is unbalanced
 //! and ends at its paragraph's end. Stray marks never abort the search.
 //!
-//! Attribution, first rule that applies:
+//! Quoted titles and names ("One Hundred Years of Solitude") are not quotes.
+//!
+//! Attribution (reporting clauses are read on tokens in [`clause`]), first rule that applies:
 //! 1. right after the quote: `, X said` / `said X` / `X told CNN` / `X was quoted as saying` /
-//!    `the Times of Israel quoted him` / `according to X`;
+//!    `the Times of Israel quoted him` / `according to X` / `― X`, unless the quote closes a
+//!    sentence begun before it;
 //! 2. before it in its sentence: the last `X said` / `according to X` ("Ryabkov said, “…”",
-//!    "He noted that Moscow “acted …”"); a participle with no subject ("adding that “…”")
-//!    continues the previous quote's speaker;
-//! 3. a quote that starts a sentence after another quote of the same paragraph continues it;
-//! 4. the speaker of a reporting clause in the previous sentence.
+//!    "He noted that Moscow “acted …”"); a participle ("saying “…”") takes the sentence's
+//!    subject, or continues the previous quote's speaker;
+//! 3. a quote that starts a sentence continues the previous quote ending in its paragraph;
+//! 4. the reporting clause of the previous sentence, or its subject when it ends with a colon;
+//! 5. a partial quote inside a sentence takes the sentence's subject.
 //!
 //! Pronouns resolve to the nearest person named before them outside quotes (a PER mention or a
 //! role such as "a spokeswoman"). A role as speaker ("the official said") is kept as printed.
-//! Quotes shorter than `min_quote_words` are kept only with an adjacent attribution, which keeps
-//! scare quotes out.
+//! Quotes shorter than `min_quote_words` are kept only when a verb of saying is close before
+//! them or a clause is adjacent, which keeps scare quotes out.
 
 use std::sync::OnceLock;
 
-use newsmill_core::{EntityKind, Quote};
-use regex::{Captures, Regex};
+use newsmill_core::{CharOffsets, Document, EntityKind, Quote};
+use regex::Regex;
+
+mod clause;
+
+use clause::{Before, Clauses};
 
 use crate::ExtractConfig;
 use crate::entities::Found;
-use crate::lexicon::lexicon;
 use crate::text::Analysis;
 
-const NAME: &str = r"\p{Lu}[\p{L}\p{M}.’'-]*(?:\s+(?:(?:of|the|al|bin|de|van|von)\s+){0,2}\p{Lu}[\p{L}\p{M}.’'-]*){0,5}";
-const PRONOUN: &str = r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Hh]im|[Hh]er|[Tt]hem)\b";
 const ROLE_NOUNS: &str = "officials?|spokesman|spokeswoman|spokesperson|minister|ministry|office|sources?|diplomats?|ambassador|envoy|president|premier|adviser|advisor|aide|analyst|expert|commander|officer|general|leader|lawmaker|senator|agency|embassy|army|military|police|government|prosecutor|lawyer|witness|resident|activist|chief|head|spokespeople|representative";
 
 fn nominal() -> String {
     format!(
-        r"\b(?:[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother)\s+(?:[\p{{L}}’'-]+\s+){{0,4}}?(?:{ROLE_NOUNS})\b"
+        r"(?-u:\b)(?:[Tt]he|[Aa]n?|[Oo]ne|[Aa]nother)\s+(?:[\p{{L}}’'-]+\s+){{0,4}}?(?:{ROLE_NOUNS})(?-u:\b)"
     )
 }
 
 struct Patterns {
-    after: Regex,
-    before: Regex,
     role: Regex,
 }
 
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| {
-        let verbs = lexicon().reporting_verbs_sorted().join("|");
-        let nominal = nominal();
-        let aux = r"(?:(?:also|then|later|has|had|have|was|were|is|again|further|reportedly)\s+){0,2}";
-        let after = format!(
-            r"^[\s,—–-]*(?:(?P<qs>{NAME}|{nominal})\s+quoted\s+(?P<qo>{PRONOUN}|{NAME})|(?P<s1>{nominal}|{PRONOUN}|{NAME})\s+{aux}(?P<v1>(?:{verbs}))\b|(?P<v2>(?:{verbs}))\s+(?P<s2>{nominal}|{PRONOUN}|{NAME})|(?P<acc>according to)\s+(?P<s3>{nominal}|{NAME}))"
-        );
-        let before = format!(
-            r"(?P<s1>{nominal}|{PRONOUN}|{NAME})\s+{aux}(?P<v1>(?:{verbs}))\b|(?P<acc>[Aa]ccording to)\s+(?P<s2>{nominal}|{NAME})|\b(?P<p>adding|saying|noting|stressing|insisting|warning|explaining|arguing|asserting|continuing)\b|\b(?P<v3>said|says|told|added|stated|spoke|wrote|noted|stressed|declared|announced|warned|explained|insisted|argued|claimed)\b"
-        );
-        let re = |s: &str| Regex::new(s).expect("valid quote regex");
-        Patterns { after: re(&after), before: re(&before), role: re(&nominal) }
+    P.get_or_init(|| Patterns {
+        role: Regex::new(&nominal()).expect("valid role regex"),
     })
 }
 
@@ -135,6 +128,14 @@ fn find_spans(text: &str, max_chars: usize) -> Vec<Span> {
                 }
                 open = Some(pos);
             }
+            // A right mark opening a paragraph or following a space, before a word, is a
+            // misprinted opening mark (”Fear. I am …”).
+            '”' if open.is_none()
+                && next.is_some_and(char::is_alphanumeric)
+                && prev.is_none_or(|p| p == '\n' || p.is_whitespace()) =>
+            {
+                open = Some(pos);
+            }
             '”' => {
                 if let Some(o) = open.take() {
                     let inner_start = o + text[o..].chars().next().map_or(1, char::len_utf8);
@@ -188,6 +189,8 @@ enum Who {
     Name,
     Pronoun,
     Role,
+    /// A name the entity tagger did not mark, kept as printed ("― Jacklyn Ashley").
+    Printed,
 }
 
 #[derive(Clone, Debug)]
@@ -197,133 +200,17 @@ struct Attribution {
     cue: String,
 }
 
-fn classify(text: &str, span: (usize, usize)) -> Who {
-    let s = &text[span.0..span.1];
-    let lower = s.to_lowercase();
-    if matches!(
-        lower.as_str(),
-        "he" | "she" | "they" | "him" | "her" | "them"
-    ) {
-        Who::Pronoun
-    } else if patterns()
-        .role
-        .find(s)
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
-    {
-        Who::Role
-    } else {
-        Who::Name
-    }
-}
-
-fn attribution(
-    text: &str,
-    c: &Captures,
-    base: usize,
-    subject: &[&str],
-    verb: &[&str],
-) -> Option<Attribution> {
-    let s = subject.iter().find_map(|n| c.name(n))?;
-    let cue = verb
-        .iter()
-        .find_map(|n| c.name(n))
-        .map_or(String::new(), |m| m.as_str().to_string());
-    let span = (base + s.start(), base + s.end());
-    Some(Attribution {
-        who: classify(text, span),
-        span,
-        cue,
-    })
-}
-
 fn inside(spans: &[Span], pos: usize) -> bool {
     spans.iter().any(|s| s.start <= pos && pos < s.end)
 }
 
-/// `X said` after the quote.
-fn after_quote(text: &str, q: &Span, para_end: usize) -> Option<Attribution> {
-    let end = (q.end + 200).min(para_end);
-    let mut end = end;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let slice = text.get(q.end..end)?;
-    let c = patterns().after.captures(slice)?;
-    let mut a = if c.name("qs").is_some() {
-        let mut a = attribution(text, &c, q.end, &["qo"], &[])?;
-        a.cue = "quoted".to_string();
-        a
-    } else if c.name("acc").is_some() {
-        attribution(text, &c, q.end, &["s3"], &["acc"])?
-    } else {
-        attribution(text, &c, q.end, &["s1", "s2"], &["v1", "v2"])?
-    };
-    if a.cue == "quoted"
-        && slice[c.get(0)?.end()..]
-            .trim_start()
-            .starts_with("as saying")
-    {
-        a.cue = "quoted as saying".to_string();
-    }
-    Some(a)
-}
-
-enum Before {
-    Found(Attribution, bool),
-    Continues(String),
-}
-
-/// The last reporting clause in `from..to`, outside quotes.
-fn reporting_clause(
-    text: &str,
-    from: usize,
-    to: usize,
-    spans: &[Span],
-    found: &Found,
-) -> Option<Before> {
-    let slice = text.get(from..to)?;
-    let mut last = None;
-    for c in patterns().before.captures_iter(slice) {
-        let Some(m) = c.get(0) else { continue };
-        if inside(spans, from + m.start()) {
-            continue;
-        }
-        let adjacent = slice[m.end()..]
-            .trim_matches(|ch: char| ch.is_whitespace() || ch == ',' || ch == ':')
-            .is_empty();
-        if let Some(p) = c.name("p") {
-            last = Some(Before::Continues(p.as_str().to_string()));
-        } else if let Some(v) = c.name("v3") {
-            // A reporting verb whose subject is further away ("Falahatpisheh, the head of …,
-            // spoke about"): the nearest person named before it in the sentence.
-            let verb_at = from + v.start();
-            let person = found.mentions.iter().rfind(|m| {
-                m.kind == EntityKind::PER
-                    && m.start >= from
-                    && m.end <= verb_at
-                    && !inside(spans, m.start)
-            });
-            if let Some(m) = person {
-                last = Some(Before::Found(
-                    Attribution {
-                        who: Who::Name,
-                        span: (m.start, m.end),
-                        cue: v.as_str().to_string(),
-                    },
-                    adjacent,
-                ));
-            }
-        } else if let Some(a) = attribution(text, &c, from, &["s1", "s2"], &["v1", "acc"]) {
-            last = Some(Before::Found(a, adjacent));
-        }
-    }
-    last
-}
-
+#[derive(Clone)]
 struct Resolved {
     speaker: String,
     title: Option<String>,
     mention: String,
+    /// Byte offsets of the words naming the speaker.
+    span: (usize, usize),
 }
 
 fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option<Resolved> {
@@ -345,13 +232,21 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
             Some(Resolved {
                 speaker: e.canonical.clone(),
                 title,
-                mention: m.text.clone(),
+                mention: mention_text,
+                span: a.span,
             })
         }
+        Who::Printed => Some(Resolved {
+            speaker: mention_text.clone(),
+            title: None,
+            mention: mention_text,
+            span: a.span,
+        }),
         Who::Role => Some(Resolved {
             speaker: lower_first(&mention_text),
             title: None,
             mention: mention_text,
+            span: a.span,
         }),
         Who::Pronoun => {
             // The nearest person before the pronoun, outside quotes: a PER mention or a role.
@@ -370,17 +265,52 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
                     speaker: lower_first(role_text),
                     title: None,
                     mention: mention_text,
+                    span: a.span,
                 });
             }
-            let m = person?;
-            let e = found.entities.get(m.entity)?;
-            Some(Resolved {
-                speaker: e.canonical.clone(),
-                title: m.title.clone().or_else(|| e.titles.first().cloned()),
-                mention: mention_text,
-            })
+            // No person before it: the last name of another kind (a tagger may miss the
+            // person's type), else the pronoun itself, so the quote keeps its attribution.
+            let named = person.or_else(|| {
+                found.mentions.iter().rfind(|m| {
+                    m.kind != EntityKind::LOC && m.end <= a.span.0 && !inside(spans, m.start)
+                })
+            });
+            match named.and_then(|m| found.entities.get(m.entity).map(|e| (m, e))) {
+                Some((m, e)) => Some(Resolved {
+                    speaker: e.canonical.clone(),
+                    title: m.title.clone().or_else(|| e.titles.first().cloned()),
+                    mention: mention_text,
+                    span: a.span,
+                }),
+                None => Some(Resolved {
+                    speaker: lower_first(&mention_text),
+                    title: None,
+                    mention: mention_text,
+                    span: a.span,
+                }),
+            }
         }
     }
+}
+
+/// Whether quoted words are a title or a name rather than speech ("One Hundred Years of
+/// Solitude", "Justice Against Sponsors of Terrorism Act"): every word capitalised except
+/// short function words, and no sentence punctuation.
+fn is_title_like(inner: &str) -> bool {
+    const SMALL: &[&str] = &[
+        "of", "the", "a", "an", "and", "in", "on", "for", "to", "at", "by", "with", "from", "or",
+    ];
+    // American style puts the sentence's comma or full stop inside the marks.
+    let inner = inner.trim_end_matches([',', '.']);
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    words.len() >= 2
+        && !inner.contains(['.', '!', '?', ',', ';', ':'])
+        && words.iter().all(|w| {
+            SMALL.contains(w)
+                || w.chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        })
 }
 
 fn lower_first(s: &str) -> String {
@@ -403,8 +333,22 @@ fn paragraph_bounds(text: &str, pos: usize) -> (usize, usize) {
 
 /// Finds the direct quotes of `text` (byte offsets) and attributes them.
 pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig) -> Vec<Quote> {
+    find_attributed(text, analysis, found, cfg)
+        .into_iter()
+        .map(|(q, _)| q)
+        .collect()
+}
+
+/// Like [`find`], with the byte span of the words naming each quote's speaker.
+pub fn find_attributed(
+    text: &str,
+    analysis: &Analysis,
+    found: &Found,
+    cfg: &ExtractConfig,
+) -> Vec<(Quote, Option<(usize, usize)>)> {
     let spans = find_spans(text, cfg.max_quote_chars);
-    let mut out: Vec<Quote> = Vec::new();
+    let clauses = Clauses::new(text, analysis, found, &spans);
+    let mut out = Vec::new();
     // (paragraph start, quote end, speaker) of the previous kept quote.
     let mut previous: Option<(usize, usize, Resolved, String)> = None;
     for q in &spans {
@@ -418,12 +362,20 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
             .max(para_start);
         let mut adjacent = false;
         let mut resolved: Option<(Resolved, String)> = None;
-        if let Some(a) = after_quote(text, q, para_end) {
+        let starts_sentence = text[sentence_start..q.start].trim().is_empty();
+        // A quote ending its sentence inside a sentence begun before it ("Japan branded North
+        // Korea an “outlaw nation.” Russia insisted …"): what follows is another sentence.
+        let ends_sentence = text[q.inner.0..q.inner.1]
+            .trim_end()
+            .ends_with(['.', '!', '?']);
+        if (starts_sentence || !ends_sentence)
+            && let Some(a) = clauses.after(q, para_end)
+        {
             adjacent = true;
             resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
         }
         if resolved.is_none() {
-            match reporting_clause(text, sentence_start, q.start, &spans, found) {
+            match clauses.before(sentence_start, q.start) {
                 Some(Before::Found(a, adj)) => {
                     adjacent = adj;
                     resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
@@ -433,43 +385,47 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
                         && *p == para_start
                     {
                         adjacent = true;
-                        resolved = Some((
-                            Resolved {
-                                speaker: r.speaker.clone(),
-                                title: r.title.clone(),
-                                mention: r.mention.clone(),
-                            },
-                            cue,
-                        ));
+                        resolved = Some((r.clone(), cue));
                     }
                 }
                 None => {}
             }
         }
-        let starts_sentence = text[sentence_start..q.start].trim().is_empty();
         if resolved.is_none()
             && starts_sentence
             && let Some((p, _, r, cue)) = &previous
             && *p == para_start
         {
-            resolved = Some((
-                Resolved {
-                    speaker: r.speaker.clone(),
-                    title: r.title.clone(),
-                    mention: r.mention.clone(),
-                },
-                cue.clone(),
-            ));
+            // A whole sentence in quotes continuing a speaker is no scare quote.
+            adjacent = true;
+            resolved = Some((r.clone(), cue.clone()));
         }
         if resolved.is_none()
             && starts_sentence
             && sentence > 0
             && let Some(&(ps, pe)) = analysis.sentences.get(sentence - 1)
-            && let Some(Before::Found(a, _)) = reporting_clause(text, ps, pe, &spans, found)
         {
-            resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
+            if let Some(Before::Found(a, _)) = clauses.before(ps, pe) {
+                resolved = resolve(text, &a, found, &spans).map(|r| (r, a.cue));
+            } else if text[ps..pe].trim_end().ends_with(':')
+                && let Some(a) = clauses.sentence_subject(ps, pe)
+            {
+                // "Sanders made the following statement:" introduces the quote.
+                resolved = resolve(text, &a, found, &spans).map(|r| (r, String::new()));
+            }
+        }
+        if resolved.is_none()
+            && !starts_sentence
+            && let Some(a) = clauses.sentence_subject(sentence_start, q.start)
+        {
+            // A partial quote inside a sentence ("Gingrich dismissed Estonia as “…”") carries
+            // the words of the sentence's subject.
+            resolved = resolve(text, &a, found, &spans).map(|r| (r, String::new()));
         }
         let inner = &text[q.inner.0..q.inner.1];
+        if is_title_like(inner) {
+            continue;
+        }
         let words = inner.split_whitespace().count();
         if words < cfg.min_quote_words && !(resolved.is_some() && adjacent) {
             continue;
@@ -488,10 +444,43 @@ pub fn find(text: &str, analysis: &Analysis, found: &Found, cfg: &ExtractConfig)
             start: q.start,
             end: q.end,
         };
-        previous = resolved.map(|(r, c)| (para_start, q.end, r, c));
-        out.push(quote);
+        let span = resolved.as_ref().map(|(r, _)| r.span);
+        // A later quote continues this speaker within the paragraph where this quote ends.
+        let (end_para_start, _) = paragraph_bounds(text, q.end.saturating_sub(1).max(q.start));
+        previous = resolved.map(|(r, c)| (end_para_start, q.end, r, c));
+        out.push((quote, span));
     }
     out
+}
+
+/// A quote with the character offsets of the words naming its speaker in `doc.text`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributedQuote {
+    /// The quote as the stage exports it (character offsets).
+    pub quote: Quote,
+    /// Character offsets of the speaker's mention ("Ryabkov", "he", "a spokeswoman").
+    pub speaker_span: Option<(usize, usize)>,
+}
+
+/// The quotes of `doc` with where their speakers are named, for evaluation against annotated
+/// corpora. Uses the built-in entity model and `doc.meta.authors` as the stage does, so run
+/// metadata first if wanted.
+pub fn attributed_quotes(cfg: &ExtractConfig, doc: &Document) -> Vec<AttributedQuote> {
+    let text = doc.text.as_str();
+    let analysis = crate::text::analyse(text);
+    let found = crate::entities::find(text, &analysis, &doc.meta.authors);
+    let offsets = CharOffsets::new(text);
+    find_attributed(text, &analysis, &found, cfg)
+        .into_iter()
+        .map(|(mut quote, span)| {
+            quote.start = offsets.char_at(quote.start);
+            quote.end = offsets.char_at(quote.end);
+            AttributedQuote {
+                quote,
+                speaker_span: span.map(|(s, e)| (offsets.char_at(s), offsets.char_at(e))),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,23 +1,5 @@
 //! Tokens and sentences over the article text, as byte ranges (always on char boundaries).
 
-/// A word token: letters/digits with internal apostrophes, hyphens and dots ("al-Assad",
-/// "Israel’s", "U.S.", "Maj.-Gen.").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub start: usize,
-    pub end: usize,
-    /// Index of the sentence the token is in.
-    pub sentence: usize,
-    /// First word of its sentence (or of its line).
-    pub initial: bool,
-}
-
-impl Token {
-    pub fn text<'a>(&self, text: &'a str) -> &'a str {
-        text.get(self.start..self.end).unwrap_or("")
-    }
-}
-
 /// Abbreviations whose trailing dot belongs to the word and does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "Mr", "Mrs", "Ms", "Dr", "St", "Gen", "Lt", "Col", "Maj", "Sgt", "Capt", "Cmdr", "Adm", "Gov",
@@ -32,7 +14,7 @@ fn is_inner_joiner(c: char) -> bool {
 
 /// Whether a word with a dot inside is an initialism ("U.S", "D.C") or a dotted title
 /// ("Maj.-Gen"), whose final dot also belongs to it.
-fn takes_final_dot(word: &str) -> bool {
+pub(crate) fn takes_final_dot(word: &str) -> bool {
     if ABBREVIATIONS.contains(&word) {
         return true;
     }
@@ -43,30 +25,16 @@ fn takes_final_dot(word: &str) -> bool {
     word.chars().count() == 1 && word.chars().all(|c| c.is_uppercase())
 }
 
-fn opens_quote(text: &str, pos: usize) -> bool {
-    text[..pos]
-        .chars()
-        .rev()
-        .find(|c| *c != ' ')
-        .is_some_and(|c| matches!(c, '“' | '"' | '‘' | '(' | '[' | '„'))
-}
-
-pub fn is_capitalised(word: &str) -> bool {
-    word.chars().next().is_some_and(char::is_uppercase)
-}
-
-/// Splits `text` into word tokens and sentences.
+/// The sentences of a text. Words are scanned ("al-Assad", "U.S.", "Maj.-Gen.") so that an
+/// abbreviation's dot does not end a sentence.
 pub struct Analysis {
-    pub tokens: Vec<Token>,
     /// Byte ranges of sentences.
     pub sentences: Vec<(usize, usize)>,
 }
 
 pub fn analyse(text: &str) -> Analysis {
-    let mut tokens = Vec::new();
     let mut sentences = Vec::new();
     let mut sentence_start = 0usize;
-    let mut at_sentence_start = true;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -98,19 +66,10 @@ pub fn analyse(text: &str) -> Analysis {
                 j += 1;
                 abbreviated = true;
             }
-            tokens.push(Token {
-                start: pos,
-                end,
-                sentence: sentences.len(),
-                // A word right after an opening quote mark starts a quoted sentence.
-                initial: at_sentence_start || opens_quote(text, pos),
-            });
-            at_sentence_start = false;
             // An abbreviation's dot ends a sentence only at the end of a line.
             if abbreviated && chars.get(j).is_some_and(|&(_, n)| n == '\n') {
                 sentences.push((sentence_start, end));
                 sentence_start = end;
-                at_sentence_start = true;
             }
             i = j;
             continue;
@@ -120,7 +79,6 @@ pub fn analyse(text: &str) -> Analysis {
                 sentences.push((sentence_start, pos));
             }
             sentence_start = pos + 1;
-            at_sentence_start = true;
         } else if matches!(c, '.' | '!' | '?' | '…') {
             // The sentence ends after the mark and any closing quotes/brackets, if what follows
             // is a space and then a capital, a quote or a line end.
@@ -143,7 +101,6 @@ pub fn analyse(text: &str) -> Analysis {
             if boundary {
                 sentences.push((sentence_start, end));
                 sentence_start = end;
-                at_sentence_start = true;
                 i = j;
                 continue;
             }
@@ -153,9 +110,7 @@ pub fn analyse(text: &str) -> Analysis {
     if sentence_start < text.len() {
         sentences.push((sentence_start, text.len()));
     }
-    // Tokens were numbered by the sentence count at the time; it equals the index of the
-    // sentence that contains them because sentences are pushed in order.
-    Analysis { tokens, sentences }
+    Analysis { sentences }
 }
 
 impl Analysis {
@@ -167,56 +122,18 @@ impl Analysis {
     }
 }
 
-/// Strips a possessive ending ("Israel’s" → "Israel", "Forces’" → "Forces"), returning the
-/// bare word's byte length.
-pub fn without_possessive(word: &str) -> &str {
-    for suffix in ["’s", "'s", "’S", "'S"] {
-        if let Some(stem) = word.strip_suffix(suffix)
-            && !stem.is_empty()
-        {
-            return stem;
-        }
-    }
-    word
-}
-
-/// Byte ranges of the lines (paragraphs) of `text`, without the newline.
-pub fn lines(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            out.push((start, i));
-            start = i + 1;
-        }
-    }
-    out.push((start, text.len()));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn tokens_keep_initialisms_titles_and_possessives() {
+    fn abbreviations_do_not_end_sentences() {
         let text = "Maj.-Gen. Aharon Haliva met U.S. officials. Israel’s al-Assad";
         let a = analyse(text);
-        let words: Vec<&str> = a.tokens.iter().map(|t| t.text(text)).collect();
-        assert_eq!(
-            words,
-            [
-                "Maj.-Gen.",
-                "Aharon",
-                "Haliva",
-                "met",
-                "U.S.",
-                "officials",
-                "Israel’s",
-                "al-Assad"
-            ]
-        );
         assert_eq!(a.sentences.len(), 2);
-        assert!(a.tokens[6].initial);
+        assert_eq!(
+            &text[a.sentences[1].0..a.sentences[1].1].trim(),
+            &"Israel’s al-Assad"
+        );
     }
 }

@@ -30,3 +30,16 @@ fn problems_name_the_key() {
     assert!(new(cfg).is_err());
     assert!(ExtractConfig::default().problems().is_empty());
 }
+
+#[test]
+fn model_key_names_a_file_and_empty_means_built_in() {
+    let cfg: ExtractConfig = serde_json::from_str(r#"{"model": ""}"#).expect("valid");
+    assert!(cfg.problems().is_empty());
+    let missing = ExtractConfig {
+        model: "no/such/ner.model".into(),
+        ..ExtractConfig::default()
+    };
+    let keys: Vec<String> = missing.problems().into_iter().map(|p| p.0).collect();
+    assert_eq!(keys, ["model"]);
+    assert!(new(missing).is_err());
+}

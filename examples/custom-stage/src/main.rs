@@ -70,7 +70,7 @@ impl Stage for KeywordsStage {
 fn main() -> std::process::ExitCode {
     newsmill::run_with(vec![Box::new(Typed {
         doc: &DOC,
-        problems: KeywordsConfig::problems,
+        problems: |config: &KeywordsConfig, _| config.problems(),
         build: |config: KeywordsConfig, _| {
             boxed(Ok::<_, std::convert::Infallible>(KeywordsStage {
                 words: config.words,

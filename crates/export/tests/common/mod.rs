@@ -1,10 +1,11 @@
 //! Documents built by hand from the seed articles, shaped as the earlier stages leave them.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use newsmill_core::*;
-use newsmill_export::{ExportConfig, ExportStage};
+use newsmill_export::{ExportConfig, ExportStage, Format};
 
 pub const SEED_RUSSIA_CNN: &str = include_str!("../../../../samples/000_d3f30cc8e01184eb.txt");
 pub const SEED_WIN: &str = include_str!("../../../../samples/001_e6fc3a51efc8f4de.txt");
@@ -370,4 +371,75 @@ pub fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
         .position(|h| h == name)
         .unwrap_or_else(|| panic!("no column {name}"));
     rows[1..].iter().map(|r| r[index].clone()).collect()
+}
+
+/// The run as the driver reports it for the corpus: clean removed lines by rule, dedupe
+/// dropped the copy, extract failed on one document.
+pub fn reported_run() -> RunInfo {
+    let stage = |index: usize,
+                 kind: &str,
+                 input: u64,
+                 dropped: &[(&str, u64)],
+                 counters: &[(&str, u64)]| {
+        let dropped: BTreeMap<String, u64> =
+            dropped.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let errors = if kind == "extract" { 1 } else { 0 };
+        StageReport {
+            index,
+            kind: kind.into(),
+            input,
+            kept: input - dropped.values().sum::<u64>() - errors,
+            dropped,
+            errors,
+            counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            apply_seconds: 0.25,
+            ..StageReport::default()
+        }
+    };
+    RunInfo {
+        stages: vec![
+            stage(
+                1,
+                "clean",
+                7,
+                &[("too-short", 1)],
+                &[
+                    ("removed:phrase:desk-note", 1),
+                    ("removed:repeat-in-article", 1),
+                    ("removed:caption", 1),
+                    ("removed:phrase:social-follow", 1),
+                    ("lines-rejoined", 12),
+                ],
+            ),
+            stage(2, "dedupe", 6, &[("duplicate", 1)], &[]),
+            stage(3, "extract", 5, &[], &[]),
+            stage(4, "export", 4, &[], &[]),
+        ],
+        inputs: vec![newsmill_core::InputInfo {
+            path: "samples".into(),
+            bytes: 20_000,
+            documents: 7,
+            rejected: 2,
+        }],
+        ..run_info()
+    }
+}
+
+/// Writes the report for the seed corpus into `dir/out` and returns its path.
+pub fn write_report(dir: &Path) -> PathBuf {
+    let ctx = BuildContext {
+        config_dir: dir.to_path_buf(),
+        ..BuildContext::default()
+    };
+    let cfg = ExportConfig {
+        formats: vec![Format::Report],
+        ..ExportConfig::default()
+    };
+    let mut stage = ExportStage::new(cfg, &ctx).unwrap();
+    for doc in corpus() {
+        stage.write(&doc).unwrap();
+    }
+    let outputs = stage.finish(&reported_run()).unwrap();
+    assert!(outputs.iter().any(|o| o.path.ends_with("report.html")));
+    dir.join("out/report.html")
 }

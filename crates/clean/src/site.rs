@@ -1,0 +1,227 @@
+//! Site repetition: lines printed on many pages of one site are the site's furniture (menus,
+//! footers, newsletter boxes, "related" headlines), whatever words they use.
+//!
+//! observe → decide → apply: the observer counts, for every site, in how many documents each
+//! normalised line occurs (as 64-bit hashes: compact, and merged by adding counts, so the
+//! result is the same for any thread count or merge order); `decide` keeps the hashes of lines
+//! found in enough of a site's documents; `apply` removes those lines (rule "site-repeat").
+
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use newsmill_core::{Document, Observer};
+
+use crate::config::QuoteStyle;
+use crate::normalize::split_lines;
+use crate::rules::word_count;
+
+/// Words from which a line reads as a sentence: two pages of a site can share one (a quote,
+/// a re-published story), so such lines need `PROSE_MIN_DOCS` documents, not the configured
+/// minimum.
+const PROSE_WORDS: usize = 12;
+const PROSE_MIN_DOCS: u32 = 10;
+
+/// The site a document belongs to: its `site`, else its URL's host, else the directory of its
+/// source file. `None` when there is none (files at the top of the input): such documents are
+/// not compared with each other.
+pub fn site_of(doc: &Document) -> Option<String> {
+    if let Some(site) = doc.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        return Some(site.to_lowercase());
+    }
+    if let Some(host) = doc.url.as_deref().and_then(url_host) {
+        return Some(host);
+    }
+    let source = doc.source.replace('\\', "/");
+    source
+        .rsplit_once('/')
+        .map(|(dir, _)| dir.to_string())
+        .filter(|d| !d.is_empty())
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.trim().split_once("://").map_or(url.trim(), |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next()?.trim_start_matches("www.");
+    (!host.is_empty()).then(|| host.to_lowercase())
+}
+
+/// A stable 64-bit hash (SipHash with fixed keys), so decisions do not vary between runs.
+fn hash_of(parts: &[&str]) -> u64 {
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The key of a line: lowercase letters and digits of its words, so that case, quotes and
+/// punctuation do not hide a repeat. Empty for lines without any.
+pub fn line_key(line: &str) -> String {
+    let mut key = String::with_capacity(line.len());
+    for word in line.split_whitespace() {
+        let before = key.len();
+        if before > 0 {
+            key.push(' ');
+        }
+        let start = key.len();
+        for c in word.chars() {
+            if c.is_ascii() {
+                if c.is_ascii_alphanumeric() {
+                    key.push(c.to_ascii_lowercase());
+                }
+            } else if c.is_alphanumeric() {
+                key.extend(c.to_lowercase());
+            }
+        }
+        if key.len() == start {
+            key.truncate(before);
+        }
+    }
+    key
+}
+
+/// The hash of a (site, line) pair.
+pub fn pair_hash(site: &str, key: &str) -> u64 {
+    hash_of(&[site, key])
+}
+
+/// Counts, per site, the documents each line occurs in.
+pub struct SiteObserver {
+    quotes: QuoteStyle,
+    /// (site, line) hash → documents containing the line at least once.
+    lines: HashMap<u64, LineCount>,
+    /// Site hash → documents of the site.
+    docs: HashMap<u64, u32>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct LineCount {
+    site: u64,
+    docs: u32,
+    prose: bool,
+}
+
+impl SiteObserver {
+    pub fn new(quotes: QuoteStyle) -> SiteObserver {
+        SiteObserver {
+            quotes,
+            lines: HashMap::new(),
+            docs: HashMap::new(),
+        }
+    }
+}
+
+impl Observer for SiteObserver {
+    fn observe(&mut self, doc: &Document) {
+        let Some(site) = site_of(doc) else {
+            return;
+        };
+        let site_hash = hash_of(&[&site]);
+        *self.docs.entry(site_hash).or_default() += 1;
+        let mut seen = HashSet::new();
+        for line in split_lines(&doc.text, self.quotes) {
+            let key = line_key(&line.text);
+            if key.is_empty() {
+                continue;
+            }
+            let h = pair_hash(&site, &key);
+            if seen.insert(h) {
+                let count = self.lines.entry(h).or_insert(LineCount {
+                    site: site_hash,
+                    docs: 0,
+                    prose: word_count(&key) >= PROSE_WORDS,
+                });
+                count.docs += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Box<dyn Observer>) {
+        let Ok(other) = other.into_any().downcast::<SiteObserver>() else {
+            tracing::error!(
+                "Merged an observer of another stage into the clean observer; ignored it."
+            );
+            return;
+        };
+        for (h, c) in other.lines {
+            self.lines
+                .entry(h)
+                .and_modify(|mine| mine.docs += c.docs)
+                .or_insert(c);
+        }
+        for (site, n) in other.docs {
+            *self.docs.entry(site).or_default() += n;
+        }
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// The decision: which (site, line) hashes are boilerplate.
+#[derive(Debug, Default)]
+pub struct SiteRepeats {
+    pub lines: HashSet<u64>,
+    pub sites: usize,
+}
+
+/// Lines found in at least `min_docs` documents of their site and in at least `min_share` of
+/// them (lines that read as sentences need `PROSE_MIN_DOCS` documents).
+pub fn decide(observer: SiteObserver, min_docs: u32, min_share: f64) -> SiteRepeats {
+    let lines = observer
+        .lines
+        .iter()
+        .filter(|(_, c)| {
+            let site_docs = observer.docs.get(&c.site).copied().unwrap_or(0).max(1);
+            let needed = if c.prose {
+                min_docs.max(PROSE_MIN_DOCS)
+            } else {
+                min_docs
+            };
+            c.docs >= needed && f64::from(c.docs) / f64::from(site_docs) >= min_share
+        })
+        .map(|(h, _)| *h)
+        .collect();
+    SiteRepeats {
+        lines,
+        sites: observer.docs.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_comes_from_field_then_url_then_directory() {
+        let mut doc = Document {
+            source: "feeds/example/a.txt".into(),
+            ..Document::default()
+        };
+        assert_eq!(site_of(&doc).as_deref(), Some("feeds/example"));
+        doc.url = Some("https://www.Example.com:443/news/1?x=2".into());
+        assert_eq!(site_of(&doc).as_deref(), Some("example.com"));
+        doc.site = Some("Example News".into());
+        assert_eq!(site_of(&doc).as_deref(), Some("example news"));
+        assert_eq!(
+            site_of(&Document {
+                source: "a.txt".into(),
+                ..Document::default()
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn line_keys_ignore_case_and_punctuation() {
+        assert_eq!(
+            line_key("Sign up — for our “Newsletter”!"),
+            "sign up for our newsletter"
+        );
+        assert_eq!(line_key("  -- "), "");
+    }
+}

@@ -1,0 +1,142 @@
+//! The dedupe index across scheduled runs of the real binary, and a run killed with SIGKILL at
+//! any moment: the index is always either the previous one or a complete new one.
+
+mod common;
+use common::*;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = r#"
+[input]
+paths = ["input"]
+
+[state]
+dir = "state"
+
+[[stage]]
+type = "dedupe"
+
+[[stage]]
+type = "export"
+dir = "out"
+formats = ["csv"]
+"#;
+
+fn seeds() -> Vec<(String, String)> {
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(root().join("samples"))
+        .expect("samples/")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).expect("a sample"))
+        })
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+/// A JSON Lines file of `n` articles: re-scrapes of the seeds (a footer line and a number
+/// added, so no two are identical) among distinct filler articles.
+fn write_batch(path: &Path, n: usize) {
+    let seeds = seeds();
+    let mut out = String::new();
+    for i in 0..n {
+        let text = if i % 10 == 0 {
+            let (_, text) = &seeds[(i / 10) % seeds.len()];
+            format!("{text}\n\nShare this article. Reader comment number {i}.")
+        } else {
+            let words: Vec<String> = (0..120).map(|w| format!("w{}x{}", i, w % 37)).collect();
+            words.join(" ")
+        };
+        let record = serde_json::json!({"id": format!("b{i}"), "text": text});
+        writeln!(out, "{record}").unwrap();
+    }
+    std::fs::write(path, out).expect("the batch is written");
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("pipeline.toml"), CONFIG).unwrap();
+    let input = dir.path().join("input");
+    std::fs::create_dir(&input).unwrap();
+    for (name, text) in seeds() {
+        std::fs::write(input.join(format!("{name}.txt")), text).unwrap();
+    }
+    dir
+}
+
+fn index_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("state/dedupe/index.bin")
+}
+
+#[test]
+fn a_second_run_links_copies_to_the_first_runs_articles_and_survives_kill_9() {
+    let dir = setup();
+    let first = newsmill(dir.path(), &["run"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let committed = std::fs::read(index_path(dir.path())).expect("run 1 committed an index");
+
+    // Run 2 reads a batch holding re-scrapes of the seeds; it is killed at growing delays.
+    std::fs::remove_dir_all(dir.path().join("input")).unwrap();
+    std::fs::create_dir(dir.path().join("input")).unwrap();
+    write_batch(&dir.path().join("input/batch.jsonl"), 2_000);
+    let mut delay = Duration::from_millis(5);
+    let mut killed = 0;
+    while delay < Duration::from_secs(20) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_newsmill"))
+            .args(["run", "--threads", "2"])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("the binary starts");
+        let start = Instant::now();
+        while start.elapsed() < delay {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if child.try_wait().unwrap().is_some() {
+            break; // The run finished before the kill: enough delays were tried.
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        killed += 1;
+        // Killed before its commit, the index is exactly run 1's; killed in the instant
+        // between the rename and the exit, it is the complete new one, which a later run opens
+        // (put run 1's back so that the final run still sees only run 1).
+        let now = std::fs::read(index_path(dir.path())).unwrap();
+        if now != committed {
+            let reopened = newsmill(dir.path(), &["run", "--out", "reopened"]);
+            assert_ne!(reopened.status.code(), Some(2), "{}", stderr(&reopened));
+            std::fs::write(index_path(dir.path()), &committed).unwrap();
+        }
+        delay = delay * 2;
+    }
+    eprintln!("The second run was killed {killed} times.");
+    assert!(killed >= 2, "the run was killed {killed} times");
+
+    // Finally run 2 completes: copies of the seeds point at run 1's articles.
+    let second = newsmill(dir.path(), &["run"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let articles = table(&dir.path().join("out"), "articles");
+    let copy = rows_where(&articles, "id", "b0");
+    assert_eq!(copy.len(), 1);
+    assert_eq!(copy[0]["duplicate_of"], "000_d3f30cc8e01184eb.txt");
+    assert_ne!(std::fs::read(index_path(dir.path())).unwrap(), committed);
+
+    // A different hashing setting is refused before any work, naming the setting.
+    let changed = CONFIG.replace("type = \"dedupe\"", "type = \"dedupe\"\nshingle_size = 3");
+    std::fs::write(dir.path().join("pipeline.toml"), changed).unwrap();
+    let refused = newsmill(dir.path(), &["run"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("shingle_size: index 2, config 3"),
+        "{}",
+        stderr(&refused)
+    );
+}
