@@ -59,6 +59,15 @@ fn the_example_python_stage_drops_short_articles_and_logs_its_stderr() {
     for a in &articles {
         assert!(a["text"].split_whitespace().count() >= 420);
     }
+    // The program's own field reaches the JSON export.
+    let jsonl = std::fs::read_to_string(out_dir.join("articles.jsonl")).unwrap();
+    for line in jsonl.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let minutes = record["extra"]["reading_minutes"]
+            .as_f64()
+            .expect("reading_minutes in extra");
+        assert!(minutes > 1.0, "{minutes}");
+    }
 }
 
 const FLAKY: &str = r#"

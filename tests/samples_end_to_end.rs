@@ -238,3 +238,77 @@ fn the_three_ryabkov_articles_are_not_duplicates_of_each_other() {
     let articles = table(out.path(), "articles");
     assert!(articles.iter().all(|a| a["duplicate_of"].is_empty()));
 }
+
+#[test]
+fn people_have_their_titles_and_one_canonical_name() {
+    let (out, output) = run_samples(&[]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let entities = table(out.path(), "entities");
+    let entity = |id: &str, name: &str| -> Row {
+        rows_where(&entities, "article_id", id)
+            .into_iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{id}: no entity {name:?}"))
+            .clone()
+    };
+    let ryabkov = entity(JNS, "Sergei Ryabkov");
+    assert_eq!(ryabkov["type"], "PER");
+    assert!(
+        ryabkov["titles"].contains("Deputy Foreign Minister"),
+        "{ryabkov:?}"
+    );
+    assert!(entity(VOA, "Levan Dzhagaryan")["titles"].contains("Russia's ambassador to Tehran"));
+    // Sergey and Sergei Lavrov are one person across the run.
+    assert_eq!(entity(JTA, "Sergey Lavrov")["canonical"], "Sergei Lavrov");
+    assert_eq!(entity(JPOST, "Sergei Lavrov")["canonical"], "Sergei Lavrov");
+    // Country adjectives point at their country.
+    assert_eq!(entity(WIN, "Russian")["canonical"], "Russia");
+    // Short mentions are grouped under the full name printed in the article.
+    let netanyahu = entity(WIN, "Benjamin Netanyahu");
+    assert!(
+        netanyahu["mentions"].parse::<usize>().unwrap() >= 2,
+        "{netanyahu:?}"
+    );
+    let mentions = table(out.path(), "mentions");
+    assert!(
+        rows_where(&mentions, "article_id", WIN)
+            .iter()
+            .any(|m| m["text"] == "Netanyahu" && m["canonical"] == "Benjamin Netanyahu")
+    );
+    // Every mention's offsets give its text.
+    let articles = table(out.path(), "articles");
+    for m in &mentions {
+        let text = &article(&articles, &m["article_id"])["text"];
+        let (start, end): (usize, usize) = (m["start"].parse().unwrap(), m["end"].parse().unwrap());
+        let span: String = text.chars().skip(start).take(end - start).collect();
+        assert_eq!(span, m["text"], "mention offsets in {}", m["article_id"]);
+    }
+}
+
+#[test]
+fn dates_carry_iso_values_and_never_guess_without_a_publication_date() {
+    let (out, _) = run_samples(&[]);
+    let dates = table(out.path(), "dates");
+    let year = rows_where(&dates, "article_id", VOA)
+        .into_iter()
+        .find(|d| d["text"] == "2017")
+        .expect("the year 2017 in the VOA article");
+    assert_eq!(
+        (year["value"].as_str(), year["resolution"].as_str()),
+        ("2017", "year")
+    );
+    // The samples have no publication date, so "last September" stays unresolved.
+    let september = rows_where(&dates, "article_id", WIN)
+        .into_iter()
+        .find(|d| d["text"] == "last September")
+        .expect("last September");
+    assert_eq!(
+        (september["value"].as_str(), september["relative"].as_str()),
+        ("", "true")
+    );
+    assert!(
+        !dates
+            .iter()
+            .any(|d| d["text"].eq_ignore_ascii_case("may") || d["text"] == "S-300")
+    );
+}

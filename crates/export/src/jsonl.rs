@@ -23,6 +23,9 @@ pub struct ArticleRecord<'a> {
     links: Vec<LinkRecord<'a>>,
     removed: &'a [RemovedLine],
     extracted: &'a Extracted,
+    /// Fields added by plugin stages; keys sorted, so the bytes are stable.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extra: &'a std::collections::BTreeMap<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<&'a str>,
 }
@@ -69,6 +72,7 @@ impl<'a> ArticleRecord<'a> {
             links: doc.links.iter().map(LinkRecord::new).collect(),
             removed: &doc.removed,
             extracted: &doc.extracted,
+            extra: &doc.extra,
             text: include_text.then_some(doc.text.as_str()),
         }
     }
