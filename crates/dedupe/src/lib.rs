@@ -1,8 +1,8 @@
 //! The `dedupe` stage: exact and near-duplicate articles, and story clusters.
 //!
-//! Round 0 sketches every document (exact key, MinHash LSH band keys, sampled story
-//! fingerprints); deciding it yields candidate pairs. Round 1 collects the exact shingle sets
-//! of the candidates only; deciding it verifies every pair and clusters around
+//! Round 0 sketches every document (exact key, MinHash LSH band keys, winnowed and quoted
+//! story fingerprints); deciding it yields candidate pairs. Round 1 collects the exact shingle
+//! sets of the candidates only; deciding it verifies every pair and clusters around
 //! representatives chosen by the keep rule. `apply` attaches the [`ClusterLink`]s. With a
 //! `[state] dir`, a persistent [`index`] adds earlier runs' articles as candidates, and
 //! `finish` adds this run's.
@@ -43,7 +43,7 @@ pub enum DedupeError {
 /// What `apply` needs after both rounds are decided.
 #[derive(Default)]
 struct Decision {
-    /// Keep-order sketches (ids, story fingerprints of representatives).
+    /// Keep-order sketches (ids of representatives for the links).
     docs: Vec<observe::DocSketch>,
     index_of_seq: HashMap<u64, u32>,
     links: HashMap<u32, Vec<PlannedLink>>,
