@@ -115,7 +115,7 @@ fn a_second_run_links_copies_to_the_first_runs_articles_and_survives_kill_9() {
             assert_ne!(reopened.status.code(), Some(2), "{}", stderr(&reopened));
             std::fs::write(index_path(dir.path()), &committed).unwrap();
         }
-        delay = delay * 2;
+        delay *= 2;
     }
     eprintln!("The second run was killed {killed} times.");
     assert!(killed >= 2, "the run was killed {killed} times");

@@ -222,17 +222,15 @@ pub fn parse(
             &[],
             &mut problems,
         )
-        .map(|c| {
+        .inspect(|c| {
             report_semantic(&at, "input", value, c.problems(), &mut problems);
-            c
         }),
     };
     let run_config = match run {
         None => Some(RunConfig::default()),
         Some(value) => check_section::<RunConfig>(&at, "run", value, RUN_KEYS, &[], &mut problems)
-            .map(|c| {
+            .inspect(|c| {
                 report_semantic(&at, "run", value, c.problems(), &mut problems);
-                c
             }),
     };
 

@@ -89,10 +89,10 @@ impl StageStats {
         self.errors += other.errors;
         self.tally.merge(&other.tally);
         self.nanos += other.nanos;
-        if let Some((seq, message)) = &other.fatal {
-            if self.fatal.as_ref().is_none_or(|(s, _)| seq < s) {
-                self.fatal = Some((*seq, message.clone()));
-            }
+        if let Some((seq, message)) = &other.fatal
+            && self.fatal.as_ref().is_none_or(|(s, _)| seq < s)
+        {
+            self.fatal = Some((*seq, message.clone()));
         }
     }
 }
@@ -500,10 +500,7 @@ impl Executor<'_> {
         }
     }
 
-    fn spawn_reader(
-        &self,
-        source: &Source,
-    ) -> Result<(Receiver<Batch>, JoinHandle<Result<ReaderEnd, RunError>>), RunError> {
+    fn spawn_reader(&self, source: &Source) -> Result<(Receiver<Batch>, ReaderHandle), RunError> {
         // Two batches in flight: the reader stays one ahead of the workers without piling up.
         let (sender, receiver) = sync_channel::<Batch>(2);
         let batch_size = self.plan.batch_size.max(1);
@@ -657,6 +654,9 @@ impl UniqueIds {
     }
 }
 
+/// The reader thread, which says how it ended.
+type ReaderHandle = JoinHandle<Result<ReaderEnd, RunError>>;
+
 /// How the reader thread ended.
 enum ReaderEnd {
     /// Read all inputs: per-input figures and the number of documents.
@@ -772,7 +772,7 @@ impl SpillWriter {
     fn write_batch(&mut self, docs: &[Document]) -> Result<(), RunError> {
         let encoded: Vec<Vec<u8>> = docs
             .par_iter()
-            .map(|d| serde_json::to_vec(d))
+            .map(serde_json::to_vec)
             .collect::<Result<_, _>>()
             .map_err(|e| RunError::WorkFile {
                 action: "encode a document for",

@@ -184,18 +184,19 @@ fn init_logging(format: LogFormat) {
     let _ = result;
 }
 
-fn cmd_explain(
+/// Loads the config (reporting its problems) and applies inputs named on the command line,
+/// which replace `[input] paths` and are relative to where the user is, not to the config.
+/// Returns the config and the directory its input paths resolve against.
+fn load_for_inputs(
     registry: &Registry,
     config_path: &std::path::Path,
-    id: &str,
     inputs: Vec<String>,
-) -> u8 {
-    use newsmill_core::Stage;
+) -> Option<(Config, PathBuf)> {
     let mut config = match config::load(config_path, registry) {
         Ok(c) => c,
         Err(problems) => {
             report_problems(&problems);
-            return EXIT_CANNOT_RUN;
+            return None;
         }
     };
     let input_base = if inputs.is_empty() {
@@ -203,6 +204,19 @@ fn cmd_explain(
     } else {
         config.input.paths = inputs;
         PathBuf::from(".")
+    };
+    Some((config, input_base))
+}
+
+fn cmd_explain(
+    registry: &Registry,
+    config_path: &std::path::Path,
+    id: &str,
+    inputs: Vec<String>,
+) -> u8 {
+    use newsmill_core::Stage;
+    let Some((config, input_base)) = load_for_inputs(registry, config_path, inputs) else {
+        return EXIT_CANNOT_RUN;
     };
     let Some(clean_config) = config
         .stages
@@ -380,19 +394,8 @@ fn cmd_run(
     threads: Option<usize>,
     inputs: Vec<String>,
 ) -> u8 {
-    let mut config = match config::load(config_path, registry) {
-        Ok(c) => c,
-        Err(problems) => {
-            report_problems(&problems);
-            return EXIT_CANNOT_RUN;
-        }
-    };
-    // Inputs named on the command line are relative to where the user is, not to the config.
-    let input_base = if inputs.is_empty() {
-        config.dir.clone()
-    } else {
-        config.input.paths = inputs;
-        PathBuf::from(".")
+    let Some((mut config, input_base)) = load_for_inputs(registry, config_path, inputs) else {
+        return EXIT_CANNOT_RUN;
     };
     let threads = threads.filter(|&n| n > 0).unwrap_or(config.run.threads);
     let pool = match rayon::ThreadPoolBuilder::new()
