@@ -91,43 +91,20 @@ fn month_number(m: &str) -> Option<u32> {
 }
 
 fn weekday_number(w: &str) -> Option<u32> {
-    let n = match w {
-        "Monday" => 0,
-        "Tuesday" => 1,
-        "Wednesday" => 2,
-        "Thursday" => 3,
-        "Friday" => 4,
-        "Saturday" => 5,
-        "Sunday" => 6,
-        _ => return None,
-    };
-    Some(n)
+    crate::lexicon::WEEKDAY_NAMES
+        .iter()
+        .position(|&n| n == w)
+        .map(|i| i as u32)
 }
 
+/// A small count as printed before a date unit ("three weeks ago", "a week ago").
 fn number_word(s: &str) -> Option<u64> {
-    let s = s.to_lowercase();
-    if let Ok(n) = s.parse::<u64>() {
-        return Some(n);
+    if s.eq_ignore_ascii_case("a") || s.eq_ignore_ascii_case("an") {
+        return Some(1);
     }
-    let n = match s.as_str() {
-        "a" | "an" | "one" => 1,
-        "two" => 2,
-        "three" => 3,
-        "four" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        "fifteen" => 15,
-        "twenty" => 20,
-        "thirty" => 30,
-        _ => return None,
-    };
-    Some(n)
+    crate::quantities::number_value(s)
+        .filter(|v| *v >= 0.0 && v.fract() == 0.0)
+        .map(|v| v as u64)
 }
 
 struct Candidate {

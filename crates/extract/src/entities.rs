@@ -32,31 +32,6 @@ pub struct Found {
     pub mentions: Vec<Mention>,
 }
 
-const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-const WEEKDAYS: &[&str] = &[
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 /// Words that join title words ("Chief of Staff", "Minister for Foreign Affairs").
 const TITLE_CONNECTORS: &[&str] = &["of", "the", "for"];
 
@@ -490,8 +465,7 @@ pub fn find_with(text: &str, model: &NerModel, authors: &[String]) -> Found {
             }
         }
         // Months and weekdays are dates, whatever the tagger thought ("Friday January 25").
-        if end - first == 1 && (MONTHS.contains(&words[first]) || WEEKDAYS.contains(&words[first]))
-        {
+        if end - first == 1 && crate::lexicon::calendar_names().any(|n| n == words[first]) {
             continue;
         }
         let mut first = first;

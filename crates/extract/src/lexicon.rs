@@ -15,6 +15,38 @@ const DEMONYMS: &str = include_str!("../data/demonyms.tsv");
 const REPORTING_VERBS: &str = include_str!("../data/reporting_verbs_en.txt");
 const REPORTING_VERBS_EXTRA: &str = include_str!("../data/reporting_verbs_extra.txt");
 
+/// Full month names, in calendar order.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Full weekday names, Monday first (ISO 8601 order).
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// Every full month and weekday name: words that name dates, never entities or authors.
+pub fn calendar_names() -> impl Iterator<Item = &'static str> {
+    MONTH_NAMES.into_iter().chain(WEEKDAY_NAMES)
+}
+
 /// What kind of place a gazetteer name is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlaceKind {

@@ -199,25 +199,6 @@ const NOT_NAME_WORDS: &[&str] = &[
     "Pm",
     "Edt",
     "Gmt",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
     "The",
     "And",
 ];
@@ -245,7 +226,11 @@ pub fn is_person_name(s: &str) -> bool {
             .iter()
             .all(|t| capitalised(t) || NAME_PARTICLES.contains(t))
         && !tokens.iter().any(|t| {
-            NOT_NAME_WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
+            NOT_NAME_WORDS
+                .iter()
+                .copied()
+                .chain(crate::lexicon::calendar_names())
+                .any(|w| w.eq_ignore_ascii_case(t))
                 || OUTLET_CUES.contains(t)
                 || lex
                     .place(t)

@@ -132,7 +132,7 @@ fn pattern() -> &'static Regex {
     })
 }
 
-fn number_value(s: &str) -> Option<f64> {
+pub(crate) fn number_value(s: &str) -> Option<f64> {
     let digits: String = s.chars().filter(|c| *c != ',').collect();
     if let Ok(v) = digits.parse::<f64>() {
         return Some(v);
