@@ -9,7 +9,7 @@ use newsmill_core::StageError;
 use crate::cells::neutralize;
 use crate::files::{HashingFile, csv_error, io_error, temp_path};
 use crate::rows::{RowOptions, header};
-use crate::sink::{DocRows, Finished, TableSink};
+use crate::sink::{Finished, TableSink};
 use crate::tables::{ColumnKind, Table};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -94,15 +94,8 @@ impl CsvSink {
 }
 
 impl TableSink for CsvSink {
-    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError> {
-        for (table, cells) in rows {
-            self.write_row(*table, cells)?;
-        }
-        Ok(())
-    }
-
-    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
-        self.write_row(Table::Rejected, cells)
+    fn row(&mut self, table: Table, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
+        self.write_row(table, cells)
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, StageError> {

@@ -19,7 +19,7 @@ use parquet::schema::types::Type;
 
 use crate::files::{HashingFile, temp_path};
 use crate::rows::{RowOptions, header};
-use crate::sink::{DocRows, Finished, TableSink};
+use crate::sink::{Finished, TableSink};
 use crate::tables::{ColumnDoc, ColumnKind, Table};
 use crate::values::{Value, typed};
 
@@ -227,15 +227,8 @@ fn flush(open: &mut ParquetTable) -> Result<(), StageError> {
 }
 
 impl TableSink for ParquetSink {
-    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError> {
-        for (table, cells) in rows {
-            self.push(*table, cells)?;
-        }
-        Ok(())
-    }
-
-    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
-        self.push(Table::Rejected, cells)
+    fn row(&mut self, table: Table, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
+        self.push(table, cells)
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, StageError> {

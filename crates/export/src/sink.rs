@@ -30,10 +30,19 @@ pub type DocRows<'a> = Vec<(Table, Cells<'a>)>;
 
 /// A writer of the tables (CSV, xlsx, sqlite, parquet).
 pub trait TableSink: Send {
+    /// Writes one row of one table.
+    fn row(&mut self, table: Table, cells: &[Cow<'_, str>]) -> Result<(), StageError>;
     /// Every row of one document (never `rejected` rows).
-    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError>;
+    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError> {
+        for (table, cells) in rows {
+            self.row(*table, cells)?;
+        }
+        Ok(())
+    }
     /// One `rejected` row; all of them come at the end, in their final order.
-    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError>;
+    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
+        self.row(Table::Rejected, cells)
+    }
     /// Completes the files under their temporary names, synced to disk.
     fn finish(self: Box<Self>) -> Result<Vec<Finished>, StageError>;
 }

@@ -203,8 +203,8 @@ impl TableSink for SqliteSink {
         Ok(())
     }
 
-    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
-        self.insert(Table::Rejected, cells).map(|_| ())
+    fn row(&mut self, table: Table, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
+        self.insert(table, cells).map(|_| ())
     }
 
     fn finish(mut self: Box<Self>) -> Result<Vec<Finished>, StageError> {

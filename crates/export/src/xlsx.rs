@@ -15,7 +15,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
 use crate::cells::FORMULA_TRIGGERS;
 use crate::files::{hash_file, temp_path};
 use crate::rows::{RowOptions, header};
-use crate::sink::{DocRows, Finished, TableSink};
+use crate::sink::{Finished, TableSink};
 use crate::tables::{ColumnDoc, ColumnKind, Table};
 use crate::values::{Value, iso_datetime, typed};
 
@@ -315,15 +315,8 @@ fn width(column: &ColumnDoc) -> f64 {
 }
 
 impl TableSink for XlsxSink {
-    fn document(&mut self, rows: &DocRows<'_>) -> Result<(), StageError> {
-        for (table, cells) in rows {
-            self.write_row(*table, cells)?;
-        }
-        Ok(())
-    }
-
-    fn rejected(&mut self, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
-        self.write_row(Table::Rejected, cells)
+    fn row(&mut self, table: Table, cells: &[Cow<'_, str>]) -> Result<(), StageError> {
+        self.write_row(table, cells)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Vec<Finished>, StageError> {

@@ -6,26 +6,13 @@
 //! Each line: count, kind, the text as printed (lower-cased month and weekday forms are the
 //! usual suspects: "may", "march", "sunday times").
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use newsmill_core::{Document, Tally};
 use newsmill_extract::{ExtractConfig, extract_document};
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("Cannot read directory {}.", dir.display());
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "txt") {
-            out.push(p);
-        }
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,9 +22,7 @@ fn main() {
     };
     let what = args.get(1).map_or("dates", String::as_str);
     let top: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(200);
-    let mut paths = Vec::new();
-    collect(Path::new(dir), &mut paths);
-    paths.sort();
+    let paths = common::txt_files(Path::new(dir));
     let cfg = ExtractConfig {
         metadata: false,
         entities: false,

@@ -12,6 +12,8 @@
 //! tokens per second of wall-clock and of CPU time. FILE defaults to `../shared/eval/conll2003/eng.testa` (the development split). `--repeat N`
 //! tags the file N times and reports the median speed (the machine may be shared).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::exit;
 
@@ -117,7 +119,7 @@ fn main() {
         None => NerModel::builtin(),
     };
     let mut reports = Vec::new();
-    let cpu_before = thread_cpu_ns();
+    let cpu_before = common::thread_cpu_ns();
     for _ in 0..repeat.max(1) {
         match evaluate(model, &file) {
             Ok(r) => reports.push(r),
@@ -127,7 +129,7 @@ fn main() {
             }
         }
     }
-    let cpu = thread_cpu_ns()
+    let cpu = common::thread_cpu_ns()
         .zip(cpu_before)
         .map(|(a, b)| a.saturating_sub(b));
     reports.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
@@ -149,32 +151,8 @@ fn main() {
     }
 }
 
-/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`), which a busy
-/// shared machine does not inflate the way it inflates wall-clock time.
-fn thread_cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("Cannot read directory {}.", dir.display());
-        exit(2);
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "txt") {
-            out.push(p);
-        }
-    }
-}
-
 fn speed(dir: &Path) {
-    let mut paths = Vec::new();
-    collect(dir, &mut paths);
-    paths.sort();
+    let paths = common::txt_files(dir);
     let texts: Vec<String> = paths
         .iter()
         .filter_map(|p| std::fs::read(p).ok())
@@ -185,14 +163,14 @@ fn speed(dir: &Path) {
         .iter()
         .map(|t| newsmill_extract::ner::tokenize(t).len())
         .sum();
-    let cpu_before = thread_cpu_ns();
+    let cpu_before = common::thread_cpu_ns();
     let started = std::time::Instant::now();
     let mut spans = 0;
     for t in &texts {
         spans += model.tag_text(t).len();
     }
     let wall = started.elapsed().as_secs_f64();
-    let cpu = thread_cpu_ns()
+    let cpu = common::thread_cpu_ns()
         .zip(cpu_before)
         .map(|(a, b)| a.saturating_sub(b) as f64 / 1e9);
     println!(

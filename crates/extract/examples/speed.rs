@@ -8,26 +8,13 @@
 //! stage with one extractor at a time (quotes need entities, so "quotes" is entities + quotes),
 //! which shows where the time goes on a busy machine better than absolute figures.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
 use newsmill_core::{Document, Tally};
 use newsmill_extract::ExtractConfig;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("Cannot read directory {}.", dir.display());
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "txt") {
-            out.push(p);
-        }
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,9 +23,7 @@ fn main() {
         eprintln!("Usage: speed DIR [--breakdown]");
         std::process::exit(2);
     };
-    let mut paths = Vec::new();
-    collect(Path::new(&dir), &mut paths);
-    paths.sort();
+    let paths = common::txt_files(Path::new(&dir));
     let docs: Vec<Document> = paths
         .iter()
         .filter_map(|p| std::fs::read(p).ok())
@@ -145,9 +130,7 @@ struct Clock {
 }
 
 fn cpu_now() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
+    common::thread_cpu_ns().map(|ns| ns as f64 / 1e9)
 }
 
 impl Clock {

@@ -147,15 +147,7 @@ fn walk(root: &Path, named: &str, found: &mut Vec<Found>, rejections: &mut Vec<R
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(source) => {
-                let path = join_display(named, prefix.trim_end_matches('/'));
-                rejections.push(
-                    ReadError::Io {
-                        path,
-                        position: String::new(),
-                        source,
-                    }
-                    .into(),
-                );
+                rejections.push(unreadable_dir(named, &prefix, source));
                 continue;
             }
         };
@@ -163,15 +155,7 @@ fn walk(root: &Path, named: &str, found: &mut Vec<Found>, rejections: &mut Vec<R
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(source) => {
-                    let path = join_display(named, prefix.trim_end_matches('/'));
-                    rejections.push(
-                        ReadError::Io {
-                            path,
-                            position: String::new(),
-                            source,
-                        }
-                        .into(),
-                    );
+                    rejections.push(unreadable_dir(named, &prefix, source));
                     continue;
                 }
             };
@@ -308,4 +292,14 @@ fn expand_glob(
             .into(),
         );
     }
+}
+
+/// The rejection for a directory (or one of its entries) that cannot be listed.
+fn unreadable_dir(named: &str, prefix: &str, source: std::io::Error) -> Rejection {
+    ReadError::Io {
+        path: join_display(named, prefix.trim_end_matches('/')),
+        position: String::new(),
+        source,
+    }
+    .into()
 }
