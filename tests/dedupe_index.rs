@@ -127,6 +127,16 @@ fn a_second_run_links_copies_to_the_first_runs_articles_and_survives_kill_9() {
     let copy = rows_where(&articles, "id", "b0");
     assert_eq!(copy.len(), 1);
     assert_eq!(copy[0]["duplicate_of"], "000_d3f30cc8e01184eb.txt");
+    // The clusters table names the earlier run the kept copy came in (by its start time).
+    let clusters = table(&dir.path().join("out"), "clusters");
+    let link = rows_where(&clusters, "article_id", "b0");
+    assert_eq!(link.len(), 1);
+    assert_eq!(link[0]["representative"], "000_d3f30cc8e01184eb.txt");
+    let run_started = &link[0]["representative_run"];
+    assert!(
+        run_started.len() >= 20 && run_started.ends_with('Z'),
+        "the representative's run should be an RFC 3339 start time: {run_started:?}"
+    );
     assert_ne!(std::fs::read(index_path(dir.path())).unwrap(), committed);
 
     // A different hashing setting is refused before any work, naming the setting.

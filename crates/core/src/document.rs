@@ -101,6 +101,10 @@ pub struct ClusterLink {
     pub cluster: String,
     /// The id of the kept copy (duplicate) or the story's representative.
     pub representative: String,
+    /// When the representative came from an earlier run's index: that run's start time
+    /// (RFC 3339), so users can find it in that run's outputs. `None` within one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub representative_run: Option<String>,
     /// Jaccard similarity of shingle sets with the representative (1.0 for itself).
     pub similarity: f64,
     /// Share of this document's shingles found in the representative.

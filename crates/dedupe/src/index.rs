@@ -235,10 +235,10 @@ impl Index {
         &self.path
     }
 
-    /// The run an entry came in, as a label ("run 2 started 2026-11-21T10:00:00Z").
-    pub fn run_label(&self, run: u32) -> String {
+    /// When `run` started (RFC 3339), or "run N" for a run recorded without a start time.
+    pub fn run_started(&self, run: u32) -> String {
         match self.runs.iter().find(|r| r.run == run) {
-            Some(r) if !r.started.is_empty() => format!("run {} started {}", r.run, r.started),
+            Some(r) if !r.started.is_empty() => r.started.clone(),
             _ => format!("run {run}"),
         }
     }

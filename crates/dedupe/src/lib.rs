@@ -271,6 +271,7 @@ impl DedupeStage {
             kind: planned.kind,
             cluster: format!("{prefix}{}", rep.id),
             representative: rep.id.to_string(),
+            representative_run: None,
             similarity: planned.evidence.similarity,
             containment: planned.evidence.containment,
             shared_shingles: planned.evidence.shared,
@@ -301,6 +302,7 @@ impl DedupeStage {
             kind: ClusterKind::Duplicate,
             cluster: format!("dup:{}", entry.id),
             representative: entry.id.clone(),
+            representative_run: Some(index.run_started(entry.run)),
             similarity: evidence.similarity,
             containment: evidence.containment,
             shared_shingles: evidence.shared,
@@ -308,15 +310,6 @@ impl DedupeStage {
                 .and_then(|(s, e)| doc.text.get(s..e))
                 .map_or_else(String::new, |p| trim_passage(p, PASSAGE_CHARS)),
         })
-    }
-
-    /// The run an indexed article came in ("run 2 started 2026-11-21T10:00:00Z"), for the
-    /// documents of this run that duplicate it; `None` for other documents.
-    pub fn earlier_run_of(&self, doc: &Document) -> Option<String> {
-        let index = self.index.as_ref()?;
-        let i = self.decision.index_of_seq.get(&doc.seq)?;
-        let (entry, _) = self.decision.index_links.get(i)?;
-        Some(index.run_label(index.entries.get(*entry as usize)?.run))
     }
 
     /// The longest run of this document's text whose shingles all occur in the representative.

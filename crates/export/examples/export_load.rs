@@ -89,6 +89,7 @@ fn document(seq: u64, sample: &(String, String)) -> Document {
             kind: ClusterKind::Duplicate,
             cluster: format!("dup:{representative}"),
             representative,
+            representative_run: None,
             similarity: 0.9,
             containment: 0.95,
             shared_shingles: 400,

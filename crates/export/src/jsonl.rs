@@ -35,6 +35,8 @@ struct LinkRecord<'a> {
     kind: &'static str,
     cluster: &'a str,
     representative: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    representative_run: Option<&'a str>,
     similarity: f64,
     containment: f64,
     shared_shingles: u64,
@@ -47,6 +49,7 @@ impl<'a> LinkRecord<'a> {
             kind: link.kind.as_str(),
             cluster: &link.cluster,
             representative: &link.representative,
+            representative_run: link.representative_run.as_deref(),
             similarity: ratio_value(link.similarity),
             containment: ratio_value(link.containment),
             shared_shingles: link.shared_shingles,

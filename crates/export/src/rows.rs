@@ -244,6 +244,7 @@ fn cluster_row<'a>(row: Row<'a>, id: &'a str, link: &'a ClusterLink) -> Cells<'a
         .text(id)
         .text(&link.representative)
         .plain(link.representative == id)
+        .text(link.representative_run.as_deref().unwrap_or_default())
         .plain(ratio(link.similarity))
         .plain(ratio(link.containment))
         .plain(link.shared_shingles)

@@ -313,6 +313,11 @@ pub const TABLES: &[TableDoc] = &[
                 "is_representative",
                 "true for the representative's own row.",
             ),
+            col(
+                "representative_run",
+                "When the representative is an article of an earlier run (from the dedupe index): \
+                 the start time of that run; empty when it is in this run.",
+            ),
             dec(
                 "similarity",
                 "Jaccard similarity of shingle sets with the representative, 4 decimals.",

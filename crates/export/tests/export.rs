@@ -194,13 +194,14 @@ fn dropped_duplicate_appears_in_clusters_not_articles() {
         ]
     );
     assert_eq!(
-        dup_rows[1][..9],
+        dup_rows[1][..10],
         [
             "dup:002_438689cf3929fe33.txt",
             "duplicate",
             "voa-rescrape.txt",
             "002_438689cf3929fe33.txt",
             "false",
+            "",
             "0.8765",
             "0.9123",
             "512",
