@@ -220,4 +220,7 @@ pub struct BuildContext {
     /// `[state] dir`: where stages keep what must survive between scheduled runs (resolved
     /// against the config's directory); `None` when the config names none.
     pub state_dir: Option<PathBuf>,
+    /// `[run] work_dir`: where a stage may put scratch files that live for one run (resolved
+    /// against the config's directory); `None` means the system's temporary directory.
+    pub work_dir: Option<PathBuf>,
 }

@@ -125,6 +125,11 @@ impl Config {
     pub fn state_dir(&self) -> Option<PathBuf> {
         (!self.state.dir.is_empty()).then(|| self.dir.join(&self.state.dir))
     }
+
+    /// `[run] work_dir` resolved against the config's directory; `None` when not set.
+    pub fn work_dir(&self) -> Option<PathBuf> {
+        (!self.run.work_dir.is_empty()).then(|| self.dir.join(&self.run.work_dir))
+    }
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &["input", "run", "state", "stage"];

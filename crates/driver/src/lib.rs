@@ -414,6 +414,7 @@ fn cmd_run(
         config_dir: config.dir.clone(),
         out_override: out,
         state_dir: config.state_dir(),
+        work_dir: config.work_dir(),
     };
     if let Some(message) = colliding_exports(&config, &ctx) {
         eprintln!("error: {message}");
@@ -457,7 +458,7 @@ fn cmd_run(
         files,
         listing_rejections,
         batch_size: config.run.batch_size,
-        work_dir: (!config.run.work_dir.is_empty()).then(|| config.dir.join(&config.run.work_dir)),
+        work_dir: config.work_dir(),
         log_every: Duration::from_secs(config.run.log_every_seconds.max(1)),
         show_progress: std::io::stderr().is_terminal(),
     };
