@@ -13,6 +13,10 @@ const CONFIG: &str = r#"
 [input]
 paths = ["input"]
 
+[run]
+# Killed runs leave their scratch files behind; keep them inside the test's directory.
+work_dir = "work"
+
 [state]
 dir = "state"
 

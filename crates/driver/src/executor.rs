@@ -165,9 +165,12 @@ pub fn execute(
     };
 
     let work_dir = match &ex.plan.work_dir {
-        Some(dir) => tempfile::Builder::new()
-            .prefix(".newsmill-work-")
-            .tempdir_in(dir),
+        // A configured work dir is created on first use, like the output directory.
+        Some(dir) => std::fs::create_dir_all(dir).and_then(|()| {
+            tempfile::Builder::new()
+                .prefix(".newsmill-work-")
+                .tempdir_in(dir)
+        }),
         None => tempfile::Builder::new().prefix("newsmill-work-").tempdir(),
     }
     .map_err(|source| RunError::WorkDir {
