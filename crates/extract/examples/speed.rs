@@ -6,7 +6,9 @@
 //! Prints documents, megabytes and MB/s on one core, timed in CPU seconds of the measuring thread
 //! where the system reports them (Linux), so a busy machine does not distort the figure. With `--breakdown` it also times the
 //! stage with one extractor at a time (quotes need entities, so "quotes" is entities + quotes),
-//! which shows where the time goes on a busy machine better than absolute figures.
+//! which shows where the time goes on a busy machine better than absolute figures. With
+//! `--repeat N` the whole stage runs N times and the median and best runs are reported (the
+//! machine may be shared; the first run is included).
 
 mod common;
 
@@ -19,8 +21,20 @@ use newsmill_extract::ExtractConfig;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let breakdown = args.iter().any(|a| a == "--breakdown");
-    let Some(dir) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("Usage: speed DIR [--breakdown]");
+    let repeat: usize = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let Some(dir) = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--repeat"))
+        .map(|(_, a)| a)
+    else {
+        eprintln!("Usage: speed DIR [--breakdown] [--repeat N]");
         std::process::exit(2);
     };
     let paths = common::txt_files(Path::new(&dir));
@@ -44,7 +58,18 @@ fn main() {
     for mut doc in docs.iter().cloned() {
         newsmill_core::Stage::apply(&stage, &mut doc, &mut tally).expect("extract never fails");
     }
-    let secs = clock.seconds();
+    let mut runs = vec![clock.seconds()];
+    for _ in 1..repeat {
+        let mut tally = Tally::default();
+        let clock = Clock::start();
+        for mut doc in docs.iter().cloned() {
+            newsmill_core::Stage::apply(&stage, &mut doc, &mut tally).expect("extract never fails");
+        }
+        runs.push(clock.seconds());
+    }
+    let first = runs[0];
+    runs.sort_by(f64::total_cmp);
+    let secs = runs[runs.len() / 2];
     let whole = secs;
     let mb = bytes as f64 / 1e6;
     println!(
@@ -52,6 +77,13 @@ fn main() {
         docs.len(),
         mb / secs
     );
+    if repeat > 1 {
+        println!(
+            "median of {repeat} runs; best {:.2} MB/s, first {:.2} MB/s",
+            mb / runs[0],
+            mb / first
+        );
+    }
     for (k, v) in &tally.0 {
         println!("{k}: {v}");
     }

@@ -8,6 +8,8 @@
 //! aliases ("U.S.", "US" → "United States") and nationality adjectives ("Russian" → "Russia") map
 //! to the country's name.
 
+use std::borrow::Cow;
+
 const GIVEN_NAME_VARIANTS: &[(&str, &str)] = &[
     ("Sergey", "Sergei"),
     ("Sergej", "Sergei"),
@@ -48,26 +50,30 @@ const PLACE_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// The preferred spelling of one name token.
-fn preferred_token(token: &str) -> String {
+fn preferred_token(token: &str) -> Cow<'_, str> {
     if let Some((_, to)) = GIVEN_NAME_VARIANTS.iter().find(|(from, _)| *from == token) {
-        return (*to).to_string();
+        return Cow::Borrowed(to);
     }
     for (suffix, replacement) in [("skiy", "sky"), ("skii", "sky"), ("iy", "y")] {
         if let Some(stem) = token.strip_suffix(suffix)
             && stem.chars().count() >= 3
         {
-            return format!("{stem}{replacement}");
+            return Cow::Owned(format!("{stem}{replacement}"));
         }
     }
-    token.to_string()
+    Cow::Borrowed(token)
 }
 
 /// The canonical spelling of a person's name ("Sergey Lavrov" → "Sergei Lavrov").
 pub fn canonical_person_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(preferred_token)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(name.len());
+    for (i, token) in name.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&preferred_token(token));
+    }
+    out
 }
 
 /// The canonical name of a place alias, if it is one.
@@ -81,26 +87,35 @@ pub fn place_alias(name: &str) -> Option<&'static str> {
 /// A key under which spelling variants of one name are equal: the preferred spelling, lower
 /// case, with diacritics and punctuation removed.
 pub fn folding_key(name: &str) -> String {
-    let preferred = canonical_person_name(name);
-    let mut key = String::with_capacity(preferred.len());
-    for c in preferred.chars() {
-        let c = match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' => 'e',
-            'í' | 'ì' | 'î' | 'ï' | 'Í' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'Ó' | 'Ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            other => other,
-        };
-        if c.is_alphanumeric() {
-            key.extend(c.to_lowercase());
-        } else if c.is_whitespace() && !key.ends_with(' ') {
+    // The preferred spelling is folded token by token as it is made, without building it.
+    let mut key = String::with_capacity(name.len());
+    for (i, token) in name.split_whitespace().enumerate() {
+        if i > 0 && !key.ends_with(' ') {
             key.push(' ');
         }
+        for c in preferred_token(token).chars() {
+            let c = match c {
+                'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' => 'a',
+                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' => 'e',
+                'í' | 'ì' | 'î' | 'ï' | 'Í' => 'i',
+                'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'Ó' | 'Ö' => 'o',
+                'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ü' => 'u',
+                'ç' => 'c',
+                'ñ' => 'n',
+                other => other,
+            };
+            if c.is_alphanumeric() {
+                key.extend(c.to_lowercase());
+            } else if c.is_whitespace() && !key.ends_with(' ') {
+                key.push(' ');
+            }
+        }
     }
-    key.trim().to_string()
+    if key.starts_with(' ') || key.ends_with(' ') {
+        key.trim().to_string()
+    } else {
+        key
+    }
 }
 
 #[cfg(test)]

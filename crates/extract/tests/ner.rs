@@ -191,3 +191,44 @@ fn the_stage_keeps_full_names_and_drops_titles_and_dates() {
         }
     }
 }
+
+#[test]
+fn tags_do_not_depend_on_what_the_thread_tagged_before() {
+    // The tagger keeps per-thread caches of word features; a fresh thread starts empty.
+    let seeds = [
+        include_str!("../../../samples/000_d3f30cc8e01184eb.txt"),
+        include_str!("../../../samples/001_e6fc3a51efc8f4de.txt"),
+        include_str!("../../../samples/002_438689cf3929fe33.txt"),
+        include_str!("../../../samples/003_3ccf4f1fb7630145.txt"),
+        include_str!("../../../samples/004_66e42796693d4503.txt"),
+    ];
+    let cold: Vec<_> = seeds
+        .iter()
+        .map(|text| {
+            let text = text.to_string();
+            std::thread::spawn(move || NerModel::builtin().tag_text(&text))
+                .join()
+                .expect("tagging never panics")
+        })
+        .collect();
+    for _ in 0..2 {
+        for (text, expected) in seeds.iter().zip(&cold).rev() {
+            assert_eq!(&NerModel::builtin().tag_text(text), expected);
+        }
+    }
+}
+
+#[test]
+fn a_sentence_without_capitals_but_a_common_opening_word_has_no_names() {
+    let text = "Kanye West won. West led the race with ten nominations.\n\
+                He said the talks would go on.\nUS officials said nothing.";
+    let found = tagged(text);
+    // "West" opens a sentence without other capitals, but the text prints it inside one.
+    assert_eq!(
+        found.iter().filter(|(n, _)| n == "West").count(),
+        1,
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(n, _)| n == "US"), "{found:?}");
+    assert!(!found.iter().any(|(n, _)| n == "He"), "{found:?}");
+}

@@ -16,6 +16,12 @@ use super::hash::{self, BuildPassThrough, feature, pair};
 /// Number of features per token (every template fires once; absent context uses padding atoms).
 pub const FEATURES_PER_TOKEN: usize = 35;
 
+/// The first `WORD_FEATURES` features of a token (bias, word, lower-cased form, shapes,
+/// prefixes, suffixes) depend on the word alone, so the tagger may cache their sum per word.
+pub const WORD_FEATURES: usize = 13;
+/// Index of the word feature: a key for the word-only features.
+pub const WORD_KEY: usize = 1;
+
 /// Changes whenever templates or atoms change, so an old model file is refused.
 pub const FEATURE_SET_VERSION: u32 = 2;
 
@@ -24,12 +30,10 @@ const PAD_AFTER: u64 = 0x5eed_0000_0000_0002;
 
 #[derive(Clone, Copy, Default)]
 struct Atoms {
-    word: u64,
+    /// The hashed features of the word alone (templates `0..WORD_FEATURES`).
+    own: [u64; WORD_FEATURES],
     lower: u64,
-    shape: u64,
     short_shape: u64,
-    prefix: [u64; 4],
-    suffix: [u64; 4],
     gazetteer: u64,
     doc: u64,
     /// Where the word's form sits in capitalised runs elsewhere in the document (first, middle,
@@ -41,12 +45,9 @@ struct Atoms {
 impl Atoms {
     fn pad(value: u64) -> Atoms {
         Atoms {
-            word: value,
+            own: [value; WORD_FEATURES],
             lower: value,
-            shape: value,
             short_shape: value,
-            prefix: [value; 4],
-            suffix: [value; 4],
             gazetteer: value,
             doc: value,
             runs: value,
@@ -163,6 +164,132 @@ pub fn warm_up() {
     let _ = gazetteer();
 }
 
+/// The atoms that depend on the word alone, and the features made of them.
+#[derive(Clone, Copy, Default)]
+struct WordAtoms {
+    own: [u64; WORD_FEATURES],
+    lower: u64,
+    short_shape: u64,
+}
+
+fn word_atoms(w: &str, buf: &mut String, shape: &mut Vec<u8>, short: &mut Vec<u8>) -> WordAtoms {
+    let mut a = WordAtoms {
+        lower: lower_hash(w, buf),
+        ..WordAtoms::default()
+    };
+    shape.clear();
+    short.clear();
+    for c in w.chars() {
+        let s = shape_char(fold_char(c));
+        let run = shape.iter().rev().take_while(|&&x| x == s).count();
+        if run < 4 {
+            shape.push(s);
+        }
+        if short.last() != Some(&s) {
+            short.push(s);
+        }
+    }
+    a.short_shape = hash::bytes(short);
+    let (prefix, suffix) = affixes(buf);
+    let atoms = [
+        0x0b1a5,
+        hash::bytes(w.as_bytes()),
+        a.lower,
+        hash::bytes(shape),
+        a.short_shape,
+        prefix[0],
+        prefix[1],
+        prefix[2],
+        prefix[3],
+        suffix[0],
+        suffix[1],
+        suffix[2],
+        suffix[3],
+    ];
+    for (t, (f, atom)) in a.own.iter_mut().zip(atoms).enumerate() {
+        *f = feature(t as u64, atom);
+    }
+    a
+}
+
+/// Hashes of the prefixes and suffixes of one to four characters of a lower-cased word.
+fn affixes(buf: &str) -> ([u64; 4], [u64; 4]) {
+    // Byte offsets of the first four and the last four character boundaries of the lower-cased
+    // form (the affixes are up to four characters).
+    let lower = buf.as_bytes();
+    let mut starts = [0usize; 5];
+    let mut chars = 0;
+    for (p, _) in buf.char_indices().take(5) {
+        starts[chars] = p;
+        chars += 1;
+    }
+    let mut ends = [lower.len(); 5];
+    let mut back = 0;
+    for (p, _) in buf.char_indices().rev().take(4) {
+        back += 1;
+        ends[back] = p;
+    }
+    let n = buf.chars().count();
+    let (mut prefix, mut suffix) = ([0; 4], [0; 4]);
+    for k in 0..4 {
+        let take = (k + 1).min(n);
+        let prefix_end = if take < chars {
+            starts[take]
+        } else {
+            lower.len()
+        };
+        prefix[k] = hash::bytes(&lower[..prefix_end]) ^ (k as u64 + 1);
+        suffix[k] = hash::bytes(&lower[ends[take]..]) ^ (k as u64 + 11);
+    }
+    (prefix, suffix)
+}
+
+/// Entries of the per-thread cache of word atoms (a power of two).
+const WORD_ATOM_CACHE_SIZE: usize = 1 << 12;
+
+/// Word atoms by word hash, direct-mapped: the same few thousand words make most of any text,
+/// and their atoms (lower-casing, shapes, eight affix hashes) cost more than a lookup.
+#[derive(Default)]
+struct WordAtomCache {
+    keys: Vec<u64>,
+    atoms: Vec<WordAtoms>,
+}
+
+thread_local! {
+    static WORD_ATOMS: std::cell::RefCell<WordAtomCache> =
+        std::cell::RefCell::new(WordAtomCache::default());
+}
+
+fn fill_word_atoms(words: &[&str], atoms: &mut [Atoms], cache: &mut WordAtomCache) {
+    if cache.keys.len() != WORD_ATOM_CACHE_SIZE {
+        // Key 0 never matches a word: `hash::bytes` of a word is a mixed FNV value, and a
+        // collision with 0 only costs a recomputation of identical atoms.
+        cache.keys = vec![0; WORD_ATOM_CACHE_SIZE];
+        cache.atoms = vec![WordAtoms::default(); WORD_ATOM_CACHE_SIZE];
+    }
+    let mut buf = String::new();
+    let mut shape: Vec<u8> = Vec::with_capacity(32);
+    let mut short: Vec<u8> = Vec::with_capacity(32);
+    for (a, w) in atoms.iter_mut().zip(words) {
+        let key = hash::bytes(w.as_bytes());
+        let slot = key as usize & (WORD_ATOM_CACHE_SIZE - 1);
+        if let (Some(k), Some(cached)) = (cache.keys.get_mut(slot), cache.atoms.get_mut(slot)) {
+            if *k != key || key == 0 {
+                *k = key;
+                *cached = word_atoms(w, &mut buf, &mut shape, &mut short);
+            }
+            a.own = cached.own;
+            a.lower = cached.lower;
+            a.short_shape = cached.short_shape;
+        } else {
+            let fresh = word_atoms(w, &mut buf, &mut shape, &mut short);
+            a.own = fresh.own;
+            a.lower = fresh.lower;
+            a.short_shape = fresh.short_shape;
+        }
+    }
+}
+
 /// Features of every token of one document.
 pub struct DocFeatures {
     /// `FEATURES_PER_TOKEN` hashes per token, token-major.
@@ -173,7 +300,7 @@ pub struct DocFeatures {
 /// end exclusive, covering the words in order).
 pub fn extract(words: &[&str], sentences: &[(usize, usize)]) -> DocFeatures {
     let mut hashes = Vec::new();
-    extract_into(words, sentences, &mut hashes);
+    extract_into(words, sentences, None, &mut hashes);
     DocFeatures { hashes }
 }
 
@@ -184,25 +311,31 @@ thread_local! {
 }
 
 /// Like [`extract`], writing into `hashes` (cleared first) so callers can reuse the buffer.
-pub fn extract_into(words: &[&str], sentences: &[(usize, usize)], hashes: &mut Vec<u64>) {
+/// Sentences whose entry in `wanted` is false (when given, one entry per sentence) get zeros
+/// instead of features: the tagger skips them, but their words still count as document
+/// evidence for the others.
+pub fn extract_into(
+    words: &[&str],
+    sentences: &[(usize, usize)],
+    wanted: Option<&[bool]>,
+    hashes: &mut Vec<u64>,
+) {
     ATOMS.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut atoms) => extract_with(words, sentences, &mut atoms, hashes),
-        Err(_) => extract_with(words, sentences, &mut Vec::new(), hashes),
+        Ok(mut atoms) => extract_with(words, sentences, wanted, &mut atoms, hashes),
+        Err(_) => extract_with(words, sentences, wanted, &mut Vec::new(), hashes),
     });
 }
 
 fn extract_with(
     words: &[&str],
     sentences: &[(usize, usize)],
+    wanted: Option<&[bool]>,
     atoms: &mut Vec<Atoms>,
     hashes: &mut Vec<u64>,
 ) {
     let gaz = gazetteer();
     atoms.clear();
     atoms.resize(words.len(), Atoms::default());
-    let mut buf = String::new();
-    let mut shape = Vec::with_capacity(32);
-    let mut short = Vec::with_capacity(32);
     let mut capitalised = vec![false; words.len()];
     let mut initial = vec![false; words.len()];
     let mut headline = vec![false; words.len()];
@@ -223,37 +356,13 @@ fn extract_with(
             *h = upper;
         }
     }
+    WORD_ATOMS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => fill_word_atoms(words, atoms, &mut cache),
+        Err(_) => fill_word_atoms(words, atoms, &mut WordAtomCache::default()),
+    });
     for (i, w) in words.iter().enumerate() {
-        let a = &mut atoms[i];
-        a.word = hash::bytes(w.as_bytes());
-        a.lower = lower_hash(w, &mut buf);
-        shape.clear();
-        short.clear();
-        for c in w.chars() {
-            let s = shape_char(fold_char(c));
-            let run = shape.iter().rev().take_while(|&&x| x == s).count();
-            if run < 4 {
-                shape.push(s);
-            }
-            if short.last() != Some(&s) {
-                short.push(s);
-            }
-        }
-        a.shape = hash::bytes(&shape);
-        a.short_shape = hash::bytes(&short);
-        let bounds: Vec<usize> = buf
-            .char_indices()
-            .map(|(p, _)| p)
-            .chain(std::iter::once(buf.len()))
-            .collect();
-        let n = bounds.len() - 1;
-        for k in 0..4 {
-            let take = (k + 1).min(n);
-            a.prefix[k] = hash::bytes(&buf.as_bytes()[..bounds[take]]) ^ (k as u64 + 1);
-            a.suffix[k] = hash::bytes(&buf.as_bytes()[bounds[n - take]..]) ^ (k as u64 + 11);
-        }
         capitalised[i] = w.chars().next().is_some_and(char::is_uppercase);
-        a.position = (initial[i] as u64) | (headline[i] as u64) << 1;
+        atoms[i].position = (initial[i] as u64) | (headline[i] as u64) << 1;
     }
     // Gazetteer matches: longest match from each capitalised token.
     let mut gaz_bits = vec![0u64; words.len()];
@@ -352,8 +461,12 @@ fn extract_with(
     hashes.reserve(words.len() * FEATURES_PER_TOKEN);
     let before = Atoms::pad(PAD_BEFORE);
     let after = Atoms::pad(PAD_AFTER);
-    for &(s, e) in sentences {
+    for (k, &(s, e)) in sentences.iter().enumerate() {
         let e = e.min(words.len());
+        if wanted.is_some_and(|w| !w.get(k).copied().unwrap_or(true)) {
+            hashes.resize(hashes.len() + e.saturating_sub(s) * FEATURES_PER_TOKEN, 0);
+            continue;
+        }
         for i in s..e {
             let at = |d: isize| -> &Atoms {
                 let j = i as isize + d;
@@ -366,20 +479,9 @@ fn extract_with(
                 }
             };
             let (p2, p1, c, n1, n2) = (at(-2), at(-1), at(0), at(1), at(2));
+            hashes.extend_from_slice(&c.own);
+            // Templates from `WORD_FEATURES` on: the context.
             let f = [
-                0x0b1a5,
-                c.word,
-                c.lower,
-                c.shape,
-                c.short_shape,
-                c.prefix[0],
-                c.prefix[1],
-                c.prefix[2],
-                c.prefix[3],
-                c.suffix[0],
-                c.suffix[1],
-                c.suffix[2],
-                c.suffix[3],
                 p1.lower,
                 n1.lower,
                 p2.lower,
@@ -403,9 +505,73 @@ fn extract_with(
                 c.runs,
                 pair(c.runs, pair(p1.runs, n1.runs)),
             ];
-            for (t, atom) in f.into_iter().enumerate() {
-                hashes.push(feature(t as u64, atom));
-            }
+            hashes.extend(
+                f.into_iter()
+                    .enumerate()
+                    .map(|(t, atom)| feature((t + WORD_FEATURES) as u64, atom)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Affix hashes as first written: from a list of every character boundary.
+    fn reference_affixes(word: &str) -> ([u64; 4], [u64; 4]) {
+        let mut buf = String::new();
+        lower_hash(word, &mut buf);
+        let bounds: Vec<usize> = buf
+            .char_indices()
+            .map(|(p, _)| p)
+            .chain(std::iter::once(buf.len()))
+            .collect();
+        let n = bounds.len() - 1;
+        let (mut prefix, mut suffix) = ([0; 4], [0; 4]);
+        for k in 0..4 {
+            let take = (k + 1).min(n);
+            prefix[k] = hash::bytes(&buf.as_bytes()[..bounds[take]]) ^ (k as u64 + 1);
+            suffix[k] = hash::bytes(&buf.as_bytes()[bounds[n - take]..]) ^ (k as u64 + 11);
+        }
+        (prefix, suffix)
+    }
+
+    #[test]
+    fn affixes_match_a_scan_over_every_character() {
+        let seed = include_str!("../../../../samples/001_e6fc3a51efc8f4de.txt");
+        let words = seed.split_whitespace().chain([
+            "a",
+            "Łódź",
+            "İstanbul",
+            "’s",
+            "U.S.",
+            "Maj.-Gen.",
+            "2019",
+            "ﬁve",
+        ]);
+        let mut buf = String::new();
+        for w in words {
+            lower_hash(w, &mut buf);
+            assert_eq!(affixes(&buf), reference_affixes(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn cached_word_atoms_equal_fresh_ones() {
+        let seed = include_str!("../../../../samples/002_438689cf3929fe33.txt");
+        let words: Vec<&str> = seed.split_whitespace().collect();
+        let mut cache = WordAtomCache::default();
+        let mut first = vec![Atoms::default(); words.len()];
+        fill_word_atoms(&words, &mut first, &mut cache);
+        let mut again = vec![Atoms::default(); words.len()];
+        fill_word_atoms(&words, &mut again, &mut cache);
+        let (mut buf, mut shape, mut short) = (String::new(), Vec::new(), Vec::new());
+        for ((w, a), b) in words.iter().zip(&first).zip(&again) {
+            let fresh = word_atoms(w, &mut buf, &mut shape, &mut short);
+            assert_eq!(a.own, fresh.own, "{w}");
+            assert_eq!(b.own, fresh.own, "{w}");
+            assert_eq!((a.lower, a.short_shape), (fresh.lower, fresh.short_shape));
         }
     }
 }

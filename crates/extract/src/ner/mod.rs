@@ -11,6 +11,7 @@ mod model;
 mod tokens;
 mod train;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -129,10 +130,14 @@ impl NerModel {
         tiled: &[(usize, usize)],
         hashes: &mut Vec<u64>,
     ) -> Vec<(usize, usize, EntityKind)> {
-        features::extract_into(words, tiled, hashes);
+        let wanted = sentences_to_tag(words, tiled);
+        features::extract_into(words, tiled, Some(&wanted), hashes);
         let mut out = Vec::new();
         let mut tags = Vec::new();
-        for &(s, e) in tiled {
+        for (&(s, e), wanted) in tiled.iter().zip(wanted) {
+            if !wanted {
+                continue;
+            }
             let f = &hashes[s * features::FEATURES_PER_TOKEN..e * features::FEATURES_PER_TOKEN];
             self.model.decode(f, &mut tags);
             for (a, b, k) in model::spans(&tags) {
@@ -156,6 +161,70 @@ impl NerModel {
             })
             .collect()
     }
+}
+
+/// Which sentences may hold a name. Names are capitalised (CoNLL-2003 conventions), so a
+/// sentence without capitals, or whose only capital letter starts a common word opening it
+/// ("He said the talks would go on."), holds none, and the tagger skips it. An all-capitals
+/// "US" is not such a word, nor is one the document prints capitalised inside a sentence
+/// elsewhere ("West led the race" after "Kanye West").
+fn sentences_to_tag(words: &[&str], tiled: &[(usize, usize)]) -> Vec<bool> {
+    let capitals: Vec<Capitals> = tiled
+        .iter()
+        .map(|&(s, e)| capitals_of(words.get(s..e).unwrap_or(&[]), s))
+        .collect();
+    let candidates: HashSet<&str> = capitals
+        .iter()
+        .filter_map(|c| match c {
+            Capitals::OnlyCommonOpening(i) => words.get(*i).copied(),
+            _ => None,
+        })
+        .collect();
+    let mut printed_inside: HashSet<&str> = HashSet::new();
+    if !candidates.is_empty() {
+        for &(s, e) in tiled {
+            for w in words.get(s + 1..e).unwrap_or(&[]) {
+                if candidates.contains(w) {
+                    printed_inside.insert(w);
+                }
+            }
+        }
+    }
+    capitals
+        .iter()
+        .map(|c| match c {
+            Capitals::None => false,
+            Capitals::OnlyCommonOpening(i) => {
+                words.get(*i).is_none_or(|w| printed_inside.contains(w))
+            }
+            Capitals::Elsewhere => true,
+        })
+        .collect()
+}
+
+/// Where a sentence has capital letters.
+enum Capitals {
+    None,
+    /// Only on its opening word (token index), a common word in title case.
+    OnlyCommonOpening(usize),
+    Elsewhere,
+}
+
+fn capitals_of(words: &[&str], first: usize) -> Capitals {
+    let mut opening = None;
+    let mut after_first_word = false;
+    for (i, w) in words.iter().enumerate() {
+        let capitals = w.chars().filter(|c| c.is_uppercase()).count();
+        if capitals > 0 {
+            let title_case = capitals == 1 && w.chars().next().is_some_and(char::is_uppercase);
+            if after_first_word || !title_case || !crate::lexicon::lexicon().is_common(w) {
+                return Capitals::Elsewhere;
+            }
+            opening = Some(first + i);
+        }
+        after_first_word |= w.chars().next().is_some_and(char::is_alphanumeric);
+    }
+    opening.map_or(Capitals::None, Capitals::OnlyCommonOpening)
 }
 
 /// Sentence ranges made to tile `0..n` exactly, whatever the caller passed.
