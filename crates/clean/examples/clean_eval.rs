@@ -11,8 +11,12 @@
 //!
 //! ```sh
 //! cargo run --release -p newsmill-clean --example clean_eval -- \
-//!     [--dev ../shared/eval/boilerplate/dev.jsonl] [--clean ../shared/corpora/bbc] [--show RULE] [--dump FILE]
+//!     [--dev ../shared/eval/boilerplate/dev.jsonl] [--clean ../shared/corpora/bbc] [--show RULE] [--dump FILE] \
+//!     [--disable RULE,RULE...]
 //! ```
+//!
+//! `--disable` switches rules off as the config key `disable` does, to measure what each one
+//! brings.
 //!
 //! A snippet leaks when its words (lowercase, punctuation dropped) appear in the output: as a
 //! run of words for snippets of three words or more, as a whole line for shorter ones ("Home").
@@ -114,7 +118,7 @@ fn split_title(page: &str) -> (String, String) {
     (title.trim().to_string(), text.to_string())
 }
 
-fn dev_set(path: &Path, show: Option<&str>, dump: Option<&str>) {
+fn dev_set(path: &Path, show: Option<&str>, dump: Option<&str>, config: &CleanConfig) {
     let data = match std::fs::read_to_string(path) {
         Ok(d) => d,
         Err(e) => {
@@ -146,7 +150,13 @@ fn dev_set(path: &Path, show: Option<&str>, dump: Option<&str>) {
         })
         .collect();
     let inputs: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
-    let mut stage = CleanStage::new(CleanConfig::default()).expect("default config is valid");
+    let mut stage = match CleanStage::new(config.clone()) {
+        Ok(stage) => stage,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     let observed = stage.observe_corpus(&docs).expect("observing never fails");
     let mut tally = Tally::default();
     for doc in &mut docs {
@@ -257,7 +267,7 @@ fn sentences(text: &str) -> usize {
         .count()
 }
 
-fn clean_corpus(dir: &Path, show: Option<&str>) {
+fn clean_corpus(dir: &Path, show: Option<&str>, config: &CleanConfig) {
     let mut paths = Vec::new();
     if let Err(e) = collect(dir, &mut paths) {
         eprintln!(
@@ -286,7 +296,13 @@ fn clean_corpus(dir: &Path, show: Option<&str>) {
         .collect();
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
     let sentences_in: usize = docs.iter().map(|d| sentences(&d.text)).sum();
-    let mut stage = CleanStage::new(CleanConfig::default()).expect("default config is valid");
+    let mut stage = match CleanStage::new(config.clone()) {
+        Ok(stage) => stage,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     let started = Instant::now();
     stage.observe_corpus(&docs).expect("observing never fails");
     let observe_seconds = started.elapsed().as_secs_f64();
@@ -367,6 +383,12 @@ fn main() {
     let show = arg(&args, "--show");
     // `--dump FILE`: the cleaned documents as JSON Lines, for a closer look.
     let dump = arg(&args, "--dump");
-    dev_set(Path::new(&dev), show.as_deref(), dump.as_deref());
-    clean_corpus(Path::new(&clean), show.as_deref());
+    let config = CleanConfig {
+        disable: arg(&args, "--disable")
+            .map(|list| list.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        ..CleanConfig::default()
+    };
+    dev_set(Path::new(&dev), show.as_deref(), dump.as_deref(), &config);
+    clean_corpus(Path::new(&clean), show.as_deref(), &config);
 }

@@ -24,6 +24,12 @@ const SHORT_SENTENCE_WORDS: usize = 3;
 /// Share of the penalty a data-like line costs (results, line-ups, award lists are article
 /// content; menus and link lists rarely carry digits, commas or brackets).
 const DATA_LINE_SHARE: f64 = 0.1;
+/// Words from which a short line with a function word reads as a list item ("Fix RAM usage
+/// by splitting nested expressions") rather than a menu entry ("Home", "World News").
+const LIST_ITEM_MIN_WORDS: usize = 4;
+/// Share of the penalty such a line costs: bulleted lists belong to articles, and a long one
+/// must not cut the article in two.
+const LIST_ITEM_SHARE: f64 = 0.2;
 /// Content words a Title Case line needs to read as a headline ("Pros and Cons" does not).
 const HEADLINE_MIN_WORDS: usize = 3;
 /// Share of function words a prose line needs (English prose runs at 0.4–0.5; menus near 0).
@@ -33,7 +39,6 @@ const MIN_STOPWORD_SHARE: f64 = 0.2;
 const MIN_DOC_STOPWORD_SHARE: f64 = 0.05;
 
 /// Function words of English. Their share tells prose from link text.
-#[cfg(test)]
 const STOPWORDS: &[&str] = &[
     "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
     "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
@@ -47,130 +52,50 @@ const STOPWORDS: &[&str] = &[
     "why", "will", "with", "would", "you", "your", "also", "may", "might", "must",
 ];
 
-/// Whether a lowercase ASCII word is one of `STOPWORDS` (a `match` the compiler turns into
-/// a few byte comparisons: this runs on every word of every document).
+/// A word of at most 8 lowercase ASCII letters packed into a number, zero-padded.
+fn packed(word: &[u8]) -> Option<u64> {
+    let mut buf = [0u8; 8];
+    buf.get_mut(..word.len())?.copy_from_slice(word);
+    Some(u64::from_le_bytes(buf))
+}
+
+/// Slots of the stop-word table: a power of two, four times the words, so that a lookup
+/// rarely probes more than one slot.
+const STOPWORD_SLOTS: usize = 512;
+
+fn slot_of(key: u64) -> usize {
+    // Fibonacci hashing: the top bits of the product mix every letter.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - STOPWORD_SLOTS.trailing_zeros())) as usize
+}
+
+/// `STOPWORDS` packed into an open-addressing table (0 marks an empty slot): this lookup runs
+/// on every word of every document.
+static STOPWORD_TABLE: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut table = vec![0u64; STOPWORD_SLOTS];
+    for key in STOPWORDS.iter().filter_map(|w| packed(w.as_bytes())) {
+        let mut slot = slot_of(key);
+        while table[slot] != 0 && table[slot] != key {
+            slot = (slot + 1) % STOPWORD_SLOTS;
+        }
+        table[slot] = key;
+    }
+    table
+});
+
+/// Whether a lowercase ASCII word is one of `STOPWORDS`.
 fn is_stopword(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"a" | b"about"
-            | b"above"
-            | b"after"
-            | b"again"
-            | b"against"
-            | b"all"
-            | b"am"
-            | b"an"
-            | b"and"
-            | b"any"
-            | b"are"
-            | b"as"
-            | b"at"
-            | b"be"
-            | b"because"
-            | b"been"
-            | b"before"
-            | b"being"
-            | b"below"
-            | b"between"
-            | b"both"
-            | b"but"
-            | b"by"
-            | b"can"
-            | b"could"
-            | b"did"
-            | b"do"
-            | b"does"
-            | b"doing"
-            | b"down"
-            | b"during"
-            | b"each"
-            | b"few"
-            | b"for"
-            | b"from"
-            | b"further"
-            | b"had"
-            | b"has"
-            | b"have"
-            | b"having"
-            | b"he"
-            | b"her"
-            | b"here"
-            | b"hers"
-            | b"him"
-            | b"his"
-            | b"how"
-            | b"i"
-            | b"if"
-            | b"in"
-            | b"into"
-            | b"is"
-            | b"it"
-            | b"its"
-            | b"just"
-            | b"me"
-            | b"more"
-            | b"most"
-            | b"my"
-            | b"no"
-            | b"nor"
-            | b"not"
-            | b"now"
-            | b"of"
-            | b"off"
-            | b"on"
-            | b"once"
-            | b"only"
-            | b"or"
-            | b"other"
-            | b"our"
-            | b"out"
-            | b"over"
-            | b"own"
-            | b"same"
-            | b"she"
-            | b"should"
-            | b"so"
-            | b"some"
-            | b"such"
-            | b"than"
-            | b"that"
-            | b"the"
-            | b"their"
-            | b"them"
-            | b"then"
-            | b"there"
-            | b"these"
-            | b"they"
-            | b"this"
-            | b"those"
-            | b"through"
-            | b"to"
-            | b"too"
-            | b"under"
-            | b"until"
-            | b"up"
-            | b"very"
-            | b"was"
-            | b"we"
-            | b"were"
-            | b"what"
-            | b"when"
-            | b"where"
-            | b"which"
-            | b"while"
-            | b"who"
-            | b"whom"
-            | b"why"
-            | b"will"
-            | b"with"
-            | b"would"
-            | b"you"
-            | b"your"
-            | b"also"
-            | b"may"
-            | b"might"
-            | b"must"
-    )
+    let Some(key) = packed(word).filter(|&k| k != 0) else {
+        return false;
+    };
+    let table = &*STOPWORD_TABLE;
+    let mut slot = slot_of(key);
+    loop {
+        match table.get(slot) {
+            Some(&k) if k == key => return true,
+            Some(&0) | None => return false,
+            Some(_) => slot = (slot + 1) % STOPWORD_SLOTS,
+        }
+    }
 }
 
 /// How the region search sees one line.
@@ -179,6 +104,12 @@ pub enum LineKind {
     /// Judged already: boilerplate found by a rule. `barrier` marks comment-section openers,
     /// which the article never runs past.
     Boilerplate { barrier: bool },
+    /// The heading of a section that follows articles ("About the Author", "Recent Posts"):
+    /// what comes after it must outweigh it by far to count as the article going on.
+    EndSection,
+    /// Boilerplate that stands inside articles too (an ad marker, a "Buy now" button): it
+    /// costs what any non-prose line costs.
+    Furniture,
     /// A line the site prints on many pages: furniture, or one of the site's article labels.
     Repeated,
     /// Moved to metadata (a byline, a credit): neither for nor against.
@@ -208,7 +139,15 @@ const HEADLINE_BONUS: f64 = 30.0;
 
 /// What a line removed by a phrase rule costs: share links, "Tags:", "Related stories" and
 /// newsletter boxes mostly stand where the article ends, so the region rarely runs past them.
-const RULE_COST: f64 = 40.0;
+const RULE_COST: f64 = 60.0;
+
+/// What the heading of an after-article section costs: more than an author's bio or a few
+/// teasers pay back, less than the rest of an article that goes on after a stray heading.
+const END_SECTION_COST: f64 = 250.0;
+
+/// The value of a region before the first comment-section opener from which it is taken as
+/// the article, whatever follows the opener: a few paragraphs.
+const ARTICLE_BEFORE_BARRIER: f64 = 60.0;
 
 /// What a barrier costs: more than any page's comments could pay back.
 const BARRIER_COST: f64 = 1000.0;
@@ -233,34 +172,61 @@ pub fn profile(line: &str) -> Profile {
     let mut words = 0;
     let mut stopwords = 0;
     let mut data = false;
-    let mut capitalised = 0;
-    for word in line.split_whitespace() {
-        words += 1;
-        if word.chars().next().is_some_and(char::is_uppercase) {
-            capitalised += 1;
+    let mut capitalised = 0usize;
+    let mut inner_stops = 0;
+    // One pass over the bytes (this runs on every line): a word is a run of non-space
+    // characters; its first letter, its letters (for the function-word test, ASCII only) and
+    // whether it carries digits or list punctuation are gathered as it goes.
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+            continue;
         }
+        // A word starts at i.
+        words += 1;
+        let first_upper = if b < 0x80 {
+            b.is_ascii_uppercase()
+        } else {
+            line.get(i..)
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(char::is_uppercase)
+        };
         let mut buf = [0u8; 8];
         let mut len = 0;
         let mut ascii = true;
-        for b in word.bytes() {
-            if b.is_ascii_alphabetic() {
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            let c = bytes[i];
+            if c.is_ascii_alphabetic() {
                 if len == buf.len() {
                     ascii = false;
-                    break;
+                } else if ascii {
+                    buf[len] = c.to_ascii_lowercase();
+                    len += 1;
                 }
-                buf[len] = b.to_ascii_lowercase();
-                len += 1;
-            } else if b >= 0x80 {
+            } else if c >= 0x80 {
                 ascii = false;
-                break;
-            } else if b.is_ascii_digit() || matches!(b, b',' | b';' | b'(' | b')' | b'-') {
-                data = true;
+            } else if c.is_ascii_digit() || matches!(c, b',' | b';' | b'(' | b')' | b'-') {
+                // Only before the first non-ASCII byte, as the word-by-word reading did.
+                if ascii {
+                    data = true;
+                }
             }
+            i += 1;
+        }
+        // A stop before a space inside the line: another sentence follows.
+        if i < bytes.len() && matches!(bytes.get(i - 1), Some(b'.' | b'?')) {
+            inner_stops += 1;
+        }
+        if first_upper {
+            capitalised += 1;
         }
         if ascii && len > 0 && is_stopword(&buf[..len]) {
             stopwords += 1;
             // "The", "A" open headlines and sentences alike: only content words count.
-            if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+            if b.is_ascii_uppercase() {
                 capitalised -= 1;
             }
         }
@@ -275,7 +241,7 @@ pub fn profile(line: &str) -> Profile {
         stopwords,
         sentence_end: full_stop || end.ends_with('?'),
         data,
-        inner_stops: line.matches(". ").count() + line.matches("? ").count(),
+        inner_stops,
         headline: !full_stop && content >= HEADLINE_MIN_WORDS && capitalised * 5 >= content * 4,
     }
 }
@@ -306,6 +272,9 @@ fn value(p: &Profile, use_stopwords: bool, params: &BodyParams) -> f64 {
     if p.data {
         return -penalty * DATA_LINE_SHARE;
     }
+    if p.words >= LIST_ITEM_MIN_WORDS && p.stopwords > 0 {
+        return -penalty * LIST_ITEM_SHARE;
+    }
     -penalty
 }
 
@@ -325,6 +294,14 @@ pub fn region(
     let mut start = 0;
     let mut after_headline = false;
     for (i, (kind, p)) in kinds.iter().zip(profiles).enumerate() {
+        // The article does not continue past a comment-section opener: when an article-sized
+        // region stands before the first one, a longer thread of comments after it is no
+        // rival ("Reply to This" under every comment of a long thread).
+        if *kind == (LineKind::Boilerplate { barrier: true })
+            && best.is_some_and(|(b, _, _)| b >= ARTICLE_BEFORE_BARRIER)
+        {
+            break;
+        }
         let bonus = if after_headline && *kind != LineKind::Headline {
             after_headline = false;
             HEADLINE_BONUS
@@ -339,7 +316,8 @@ pub fn region(
                 }
                 LineKind::Boilerplate { barrier: true } => -BARRIER_COST,
                 LineKind::Boilerplate { barrier: false } => -RULE_COST,
-                LineKind::Repeated => -params.penalty,
+                LineKind::Repeated | LineKind::Furniture => -params.penalty,
+                LineKind::EndSection => -END_SECTION_COST,
                 LineKind::Neutral => 0.0,
                 LineKind::Text => value(p, use_stopwords, params),
             };
@@ -429,6 +407,34 @@ mod tests {
             assert!(is_stopword(w.as_bytes()), "{w}");
         }
         assert!(!is_stopword(b"council"));
+    }
+
+    #[test]
+    fn a_long_comment_thread_after_an_opener_does_not_outweigh_the_article() {
+        let article = "The council voted on Tuesday to close the library for the rest of the year, and residents said that they would appeal.";
+        let comment = "I have lived here for thirty years and I think that the council is wrong about this, as it was about the pool and the park.";
+        let mut lines = vec![article; 4];
+        lines.push("Reply to This");
+        lines.extend([comment; 12]);
+        let mut kinds = vec![LineKind::Text; lines.len()];
+        kinds[4] = LineKind::Boilerplate { barrier: true };
+        let profiles: Vec<Profile> = lines.iter().map(|l| profile(l)).collect();
+        assert_eq!(
+            region(&kinds, &profiles, &BodyParams::default()),
+            Some((0, 4))
+        );
+    }
+
+    #[test]
+    fn profile_counts_words_stops_and_data() {
+        let p = profile("The council met. It voted 5-4 on Tuesday? Yes.");
+        assert_eq!(p.words, 9);
+        assert_eq!(p.stopwords, 3);
+        assert_eq!(p.inner_stops, 2);
+        assert!(p.data && p.sentence_end && !p.headline);
+        let h = profile("Council Tax Rises Again In Northern Towns");
+        assert!(h.headline && !h.sentence_end);
+        assert_eq!(profile("Café society in the city").stopwords, 2);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::rules::word_count;
+use crate::rules::spaced_words;
 
 /// Captions are short: a long paragraph with "(R)" in it is a story about someone.
 const MAX_CAPTION_WORDS: usize = 60;
@@ -32,6 +32,23 @@ const POSITION_WORDS: &[&str] = &[
     "pictured",
 ];
 
+/// Whether the line holds one of [`POSITION_WORDS`]: all but "pictured" start with ", ", so
+/// only the places after a comma are compared (this runs on every line).
+fn has_position_word(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let after_comma = bytes.iter().enumerate().filter(|&(_, &b)| b == b',');
+    for (at, _) in after_comma {
+        let rest = bytes.get(at..).unwrap_or_default();
+        if POSITION_WORDS
+            .iter()
+            .any(|w| rest.starts_with(w.as_bytes()))
+        {
+            return true;
+        }
+    }
+    line.contains("pictured")
+}
+
 /// A caption that ends with the date the picture was taken ("in Tehran, January 12, 2015").
 static DATE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.? \d{1,2}, (?:19|20)\d\d\.?$|\d{1,2} (?:january|february|march|april|may|june|july|august|september|october|november|december) (?:19|20)\d\d\.?$")
@@ -45,10 +62,11 @@ static DATE_END: LazyLock<Regex> = LazyLock::new(|| {
 /// with an ending that is not a sentence's (a date, or no full stop at all).
 pub fn is_caption(line: &str, had_credit: bool) -> bool {
     // Every position marker has a bracket, a comma or "pictured": skip the rest quickly.
-    if !had_credit && !line.contains('(') && !POSITION_WORDS.iter().any(|w| line.contains(w)) {
+    if !had_credit && !line.contains('(') && !has_position_word(line) {
         return false;
     }
-    let words = word_count(line);
+    // Lines reach here normalised: single spaces between words.
+    let words = spaced_words(line);
     if !(4..=MAX_CAPTION_WORDS).contains(&words) {
         return false;
     }

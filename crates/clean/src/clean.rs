@@ -19,9 +19,16 @@ const ADJACENT_REPEAT_MIN_WORDS: usize = 4;
 /// Site-repeated lines this short inside the article are its labels, not site furniture.
 const SITE_LABEL_MAX_WORDS: usize = 4;
 
+/// Phrase rules whose lines stand inside articles as often as around them ("Buy
+/// now" buttons in product lists, "Updated: DATE" lines): in the body search they cost what
+/// any other non-prose line costs, so that they do not cut an article in two.
+const IN_ARTICLE_RULES: &[&str] = &["phrase:call-to-action", "phrase:post-meta"];
+
 /// A line of the text and, once judged, why it leaves the text.
 struct Slot {
     line: Line,
+    /// The line's comparison key (lowercase words without punctuation), made once.
+    key: String,
     removal: Option<Removal>,
     /// The line rules judged it boilerplate (used by the trailing-block smoothing).
     mark: Mark,
@@ -136,16 +143,20 @@ impl Cleaner {
             }
             seen_long |= n > max_words;
         }
+        let mut seen_long = false;
         lines
             .into_iter()
             .zip(prose_after)
             .zip(words)
             .map(|((line, prose_follows), n)| {
+                let prose_before = seen_long;
+                seen_long |= n > max_words;
                 match self
                     .rules
-                    .classify_counted(&line.text, n, title, prose_follows)
+                    .classify_counted(&line.text, n, title, prose_before, prose_follows)
                 {
                     Some(hit) => Slot {
+                        key: crate::site::line_key(&line.text),
                         line,
                         removal: Some(Removal {
                             rule: hit.rule,
@@ -158,6 +169,7 @@ impl Cleaner {
                         },
                     },
                     None => Slot {
+                        key: crate::site::line_key(&line.text),
                         line,
                         removal: None,
                         mark: Mark::Other,
@@ -176,12 +188,11 @@ impl Cleaner {
             return;
         };
         for slot in slots.iter_mut().filter(|s| s.removal.is_none()) {
-            let key = crate::site::line_key(&slot.line.text);
-            if !key.is_empty()
+            if !slot.key.is_empty()
                 && self
                     .site_repeats
                     .lines
-                    .contains(&crate::site::pair_hash(&site, &key))
+                    .contains(&crate::site::pair_hash(&site, &slot.key))
             {
                 slot.removal = Some(Removal {
                     rule: "site-repeat",
@@ -289,11 +300,13 @@ impl Cleaner {
             let headline = headline_words
                 .iter()
                 .any(|&w| (w..=w + 3).contains(&profile.words))
-                && headlines.contains(&crate::site::line_key(&slot.line.text));
+                && headlines.contains(&slot.key);
             kinds.push(match &slot.removal {
                 _ if headline => LineKind::Headline,
                 Some(r) if r.kept_as.is_some() => LineKind::Neutral,
                 Some(r) if r.rule == "site-repeat" && !barrier => LineKind::Repeated,
+                Some(r) if r.rule == "phrase:end-section" => LineKind::EndSection,
+                Some(r) if IN_ARTICLE_RULES.contains(&r.rule) && !barrier => LineKind::Furniture,
                 Some(r) => LineKind::Boilerplate {
                     barrier: barrier || r.rule == "phrase:comments",
                 },
@@ -353,24 +366,20 @@ impl Cleaner {
         let live: Vec<usize> = (0..slots.len())
             .filter(|&i| slots[i].removal.is_none())
             .collect();
-        let keys: Vec<String> = live
-            .iter()
-            .map(|&i| comparison_key(&slots[i].line.text))
-            .collect();
+        let keys: Vec<&str> = live.iter().map(|&i| slots[i].key.as_str()).collect();
         let title_key = title.map(comparison_key);
         let mut drop = vec![false; live.len()];
         let mut copies: HashMap<&str, Vec<usize>> = HashMap::new();
         for (n, key) in keys.iter().enumerate() {
             let words = spaced_words(key);
             // Scrapers often print the headline again as the first line of the text.
-            let repeats_title =
-                n < 3 && !key.is_empty() && title_key.as_deref() == Some(key.as_str());
+            let repeats_title = n < 3 && !key.is_empty() && title_key.as_deref() == Some(*key);
             let repeats_previous =
                 words >= ADJACENT_REPEAT_MIN_WORDS && n > 0 && keys.get(n - 1) == Some(key);
             if repeats_title || repeats_previous {
                 drop[n] = true;
             } else if words >= self.cfg.repeat_min_words {
-                copies.entry(key.as_str()).or_default().push(n);
+                copies.entry(key).or_default().push(n);
             }
         }
         let followed_by_prose = |n: usize| {
@@ -427,6 +436,7 @@ impl Cleaner {
                     kept_as: Some("credit".to_string()),
                 });
                 slot.line.text = cut.rest;
+                slot.key = crate::site::line_key(&slot.line.text);
                 had_credit = true;
             } else if credits_on && let Some(source) = meta::parenthesised_source(&slot.line.text) {
                 push_unique(&mut doc.meta.credits, source);

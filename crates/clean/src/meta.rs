@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::rules::word_count;
+use crate::rules::{spaced_words, word_count};
 
 /// Words that may appear in lowercase inside a name or an outlet ("Voice of America",
 /// "Ursula von der Leyen", "Amos Ben Gershom and Jane Doe").
@@ -84,14 +84,19 @@ static NAME_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 static NAME_PLACE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s+(?:in|from)\s+[A-Z].*$").expect("valid name place suffix"));
 
+/// "contributed", "reporting" or "writing", in one pass over the line.
+static CONTRIBUTOR_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([
+        "ontribut", "eporting", "riting", "ONTRIBUT", "EPORTING", "RITING",
+    ])
+    .expect("valid contributor words")
+});
+
 /// The names in a contributor note, or `None` if the line is not one.
 pub fn contributors(line: &str) -> Option<Vec<String>> {
     // Every form says "contributed", "reporting" or "writing": look for those bytes first.
     // (The first letter may be either case; a line in capitals is caught by the second form.)
-    let has = [
-        "ontribut", "eporting", "riting", "ONTRIBUT", "EPORTING", "RITING",
-    ];
-    if !has.iter().any(|n| line.contains(n)) || word_count(line) > 30 {
+    if spaced_words(line) > 30 || !CONTRIBUTOR_WORDS.is_match(line) {
         return None;
     }
     let names = if let Some(c) = CONTRIBUTED.captures(line) {
@@ -168,7 +173,7 @@ pub fn cut_credit(line: &str) -> Option<CreditCut> {
     if !line.contains(':') && !line.ends_with(')') {
         return None;
     }
-    if word_count(line) > 80 {
+    if spaced_words(line) > 80 {
         return None;
     }
     for pattern in [&*AGENCY_PHOTO, &*LABELLED_CREDIT] {
@@ -194,7 +199,7 @@ pub fn cut_credit(line: &str) -> Option<CreditCut> {
 
 /// The source printed in parentheses at the end of a caption ("... 2017. (Reuters)").
 pub fn parenthesised_source(line: &str) -> Option<String> {
-    if !line.ends_with(')') || word_count(line) > 60 {
+    if !line.ends_with(')') || spaced_words(line) > 60 {
         return None;
     }
     let c = PARENTHESISED_SOURCE.captures(line)?;

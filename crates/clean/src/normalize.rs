@@ -20,11 +20,12 @@ pub struct Line {
 /// NFC, then one `Line` per non-blank line with whitespace, invisible characters and quotes
 /// normalised. Returns the lines and the number of non-blank input lines.
 pub fn split_lines(text: &str, quotes: QuoteStyle) -> Vec<Line> {
-    let nfc: std::borrow::Cow<str> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        std::borrow::Cow::Borrowed(text)
-    } else {
-        std::borrow::Cow::Owned(text.nfc().collect())
-    };
+    let nfc: std::borrow::Cow<str> =
+        if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(text.nfc().collect())
+        };
     let mut lines = Vec::new();
     let mut blank_before = false;
     for (index, raw) in raw_lines(&nfc).enumerate() {
@@ -45,9 +46,45 @@ pub fn split_lines(text: &str, quotes: QuoteStyle) -> Vec<Line> {
 
 /// Normalises one line (used for titles too).
 pub fn normalize_line(raw: &str, quotes: QuoteStyle) -> String {
+    if is_plain_ascii(raw, quotes) {
+        return raw.to_string();
+    }
     let mut spaced = String::with_capacity(raw.len());
     let mut pending_space = false;
-    for c in raw.chars() {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Runs of printable ASCII are copied whole; other characters are judged one by one.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| !(0x21..=0x7E).contains(&b))
+            .unwrap_or(bytes.len() - i);
+        if run > 0 {
+            if pending_space && !spaced.is_empty() {
+                spaced.push(' ');
+            }
+            pending_space = false;
+            spaced.push_str(raw.get(i..i + run).unwrap_or_default());
+            i += run;
+            continue;
+        }
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => {
+                pending_space = true;
+                i += 1;
+                continue;
+            }
+            // Other ASCII controls print nothing.
+            0x00..=0x7F => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(c) = raw.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
         if c.is_whitespace() {
             pending_space = true;
             continue;
@@ -63,10 +100,58 @@ pub fn normalize_line(raw: &str, quotes: QuoteStyle) -> String {
     }
     match quotes {
         QuoteStyle::Keep => spaced,
+        QuoteStyle::Tidy if !spaced.contains(needs_tidying) => spaced,
         QuoteStyle::Tidy => tidy_quotes(&spaced),
         QuoteStyle::Curly => curl_straight_quotes(&tidy_quotes(&spaced)),
         QuoteStyle::Straight => straighten_quotes(&spaced),
     }
+}
+
+/// Whether `raw` is already normal: printable ASCII words separated by single spaces, with
+/// nothing the quote style would change. Most lines of most texts are, and copying them
+/// whole is several times faster than rebuilding them character by character.
+fn is_plain_ascii(raw: &str, quotes: QuoteStyle) -> bool {
+    let bytes = raw.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut previous_space = false;
+    for &b in bytes {
+        let fine = match b {
+            b' ' => !previous_space,
+            // Curly quotes are chosen for straight ones in that style; a backtick between
+            // letters is a mistyped apostrophe.
+            b'"' | b'\'' => quotes != QuoteStyle::Curly,
+            b'`' => quotes == QuoteStyle::Keep,
+            0x21..=0x7E => true,
+            _ => false,
+        };
+        if !fine {
+            return false;
+        }
+        previous_space = b == b' ';
+    }
+    true
+}
+
+/// Marks that `tidy` maps onto the curly set.
+fn needs_tidying(c: char) -> bool {
+    matches!(
+        c,
+        '„' | '‟'
+            | '〝'
+            | '〞'
+            | '〟'
+            | '‚'
+            | '‛'
+            | '«'
+            | '»'
+            | '‹'
+            | '›'
+            | '″'
+            | '´'
+            | '`'
+    )
 }
 
 /// Splits on every line break a scraper may leave: `\n`, `\r\n`, lone `\r`, vertical tab,
@@ -75,14 +160,16 @@ pub(crate) fn raw_lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let current = rest?;
-        match current.char_indices().find(|&(_, c)| is_line_break(c)) {
-            Some((at, c)) => {
-                let mut next = at + c.len_utf8();
-                if c == '\r' && current[next..].starts_with('\n') {
+        match find_line_break(current) {
+            Some((at, len)) => {
+                let mut next = at + len;
+                if current.as_bytes().get(at) == Some(&b'\r')
+                    && current.as_bytes().get(next) == Some(&b'\n')
+                {
                     next += 1;
                 }
-                rest = Some(&current[next..]);
-                Some(&current[..at])
+                rest = current.get(next..);
+                current.get(..at)
             }
             None => {
                 rest = None;
@@ -92,11 +179,25 @@ pub(crate) fn raw_lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
+/// The byte offset and UTF-8 length of the first line break in `text`, scanning bytes: the
+/// breaks are `\n`, `\r`, VT, FF (one byte), NEL (C2 85) and U+2028/U+2029 (E2 80 A8/A9).
+fn find_line_break(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' | b'\r' | 0x0B | 0x0C => return Some((i, 1)),
+            0xC2 if bytes.get(i + 1) == Some(&0x85) => return Some((i, 2)),
+            0xE2 if bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) =>
+            {
+                return Some((i, 3));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Characters that print nothing and only get in the way of matching: zero-width space, BOM,
@@ -220,6 +321,32 @@ mod tests {
         assert_eq!(lines[1].text, "Next line");
         assert_eq!(lines[1].no, 5);
         assert!(lines[1].blank_before);
+    }
+
+    #[test]
+    fn plain_lines_come_back_as_they_are_and_others_are_rebuilt() {
+        let plain = "The council voted 5-4 on Tuesday (a close call).";
+        assert_eq!(normalize_line(plain, QuoteStyle::Tidy), plain);
+        assert_eq!(
+            normalize_line("two  spaces\tand a tab ", QuoteStyle::Tidy),
+            "two spaces and a tab"
+        );
+        assert_eq!(normalize_line("don`t", QuoteStyle::Tidy), "don’t");
+        assert_eq!(normalize_line("say \"hi\"", QuoteStyle::Curly), "say “hi”");
+        assert_eq!(
+            normalize_line("bell\u{7} here", QuoteStyle::Keep),
+            "bell here"
+        );
+    }
+
+    #[test]
+    fn every_line_break_splits() {
+        let lines = split_lines(
+            "a\r\nb\rc\u{85}d\u{2028}e\u{2029}f\u{0B}g\u{0C}h",
+            QuoteStyle::Keep,
+        );
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b", "c", "d", "e", "f", "g", "h"]);
     }
 
     #[test]

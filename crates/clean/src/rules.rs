@@ -21,6 +21,9 @@ pub struct PhraseRule {
     /// Only applies when no long (prose) line follows: bare navigation words such as
     /// "Comments" are only safe to drop in the page's trailing block.
     pub tail_only: bool,
+    /// Only applies while no long (prose) line came before: a date on its own line belongs to
+    /// the page's header there, but lower down it is part of the article (a timeline).
+    pub head_only: bool,
     /// Judges lines of any length: the phrase is never article prose (a cookie notice, a
     /// copyright line), so even a long line carrying it is boilerplate.
     pub any_length: bool,
@@ -32,12 +35,18 @@ const MIN_HTML_TAGS: usize = 5;
 const MAX_WORDS_BESIDE_TAGS: usize = 10;
 
 /// The phrase rules, in the order they are tried (the first match names the removal).
+///
+/// All patterns are compiled into one set and matched in one pass per line. Avoid counted
+/// repetitions of wide classes (`[\w ]{1,40}`, `.{1,40}`): they blow up the set's lazy DFA
+/// and the engine falls back to its slowest matcher for every line (one such pattern halved
+/// the stage's throughput). `\S+(?: \S+)?` or `.+` do the same job.
 pub const PHRASE_RULES: &[PhraseRule] = &[
     PhraseRule {
         name: "phrase:paywall",
         purpose: "metered-paywall notices: \"You have read 3 articles this month\", \"5 free articles left\", \"You are a loyal reader\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^you(?:APOSve| have) (?:read|viewed|reached|used|enjoyed)\b.*\b(?:articles?|stories|story|pages?|limit)\b",
@@ -54,6 +63,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "register / subscribe / log-in prompts: \"Register to receive full access\", \"Subscribe now\", \"Already a subscriber?\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"\b(?:full|unlimited|unrestricted|premium) (?:digital )?access\b",
@@ -62,6 +72,8 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
             r"^(?:please )?(?:subscribe|register|sign up|sign in|log ?in)(?: now| today| here| for free| free)?[.!]?$",
             r"^(?:please )?(?:subscribe|register|sign up|sign in|log ?in) (?:to|for|now|today|with)\b",
             r"^create (?:a |an |your )?(?:free )?account\b",
+            r"^sign in(?:to)? (?:to )?your\b",
+            r"^(?:join|register|sign up)\s*[/|]\s*(?:sign in|log ?in)$",
         ],
     },
     PhraseRule {
@@ -69,6 +81,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "donation and support appeals: \"Become a part of our mission by donating today\", \"Just before you scroll on...\", \"Support our journalism\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:please )?(?:donate|give)(?: now| today| here)?[.!]?$",
@@ -77,10 +90,13 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
             r"\bmake a (?:donation|contribution|gift)\b",
             r"\bsupport (?:our|independent|quality|local) (?:journalism|reporting|work|mission|newsroom)\b",
             r"^support us\b",
+            r"^(?:fund|support|donate to) (?:this|our|the) (?:blog|site|website|newsletter|podcast|channel|work)\b",
             r"^(?:just )?before you (?:go|scroll|leave|click away|move on)\b",
             r"\bsmall favou?r to ask\b",
             r"\bbecome a (?:member|supporter|patron|donor|subscriber)\b",
             r"^thanks? (?:you )?for (?:reading|your support|supporting)\b",
+            r"\b(?:funded|supported|made possible) by readers like you\b",
+            r"^help (?:us )?keep \S+(?: \S+)? (?:free|independent)\b",
         ],
     },
     PhraseRule {
@@ -88,6 +104,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "newsletter and alert sign-ups: \"Never miss a thing\", \"Get the best stories faster...\", \"Sign up for our newsletter\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"\b(?:sign up|subscribe|register)\b.*\b(?:newsletters?|alerts|updates)\b",
@@ -97,6 +114,14 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
             r"^get (?:the|our) (?:best|latest|top|biggest|most important)\b.*\b(?:stories|news|headlines|updates)\b",
             r"^enter (?:your )?e-?mail\b",
             r"^(?:your )?e-?mail(?: address)?:?$",
+            r"^(?:join|subscribe to|get on) (?:our |the |my )?.*\b(?:newsletter|mailing list|e-?mail list)\b",
+            r"^thanks? (?:you )?for (?:signing up|subscribing)\b",
+            r"\bcheck your inbox\b",
+            r"\bunsubscribe at any time\b",
+            r"^we (?:will )?never (?:sell|share|spam)\b",
+            r"^we respect your privacy\b",
+            r"^don(?:APOS)?t miss (?:a|an|any|out)\b",
+            r"^stay (?:connected|up[- ]to[- ]date|in touch|informed)\b",
         ],
     },
     PhraseRule {
@@ -104,6 +129,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "comment forms: \"Leave a comment\", \"Leave a Reply\", \"Your email address will not be published\", \"Be the first to comment on ...\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^leave a (?:comment|reply)\b",
@@ -125,15 +151,20 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "share and social-follow links: \"Share this article\", \"Facebook Twitter Email\", \"Follow us on Twitter\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^share(?: this(?: article| story| page| post)?| on \w+| via \w+| the (?:story|article))?\s*[:!]?$",
             r"^share (?:this|on|via)\b",
+            r"^share (?:the )?(?:article|story|post|page)\s*[:!]?$",
+            r"^share\s*:",
             r"^(?:(?:facebook|twitter|x|whatsapp|telegram|linkedin|pinterest|reddit|messenger|flipboard|e-?mail|print|copy(?: article)? link|tweet)[\s|·•/,]*){2,}$",
             r"^(?:tweet|copy link|copy article link|print this (?:article|page))$",
             r"^follow (?:us|me|@)",
             r"\bfollow (?:us|\w+) on (?:twitter|facebook|instagram|x|linkedin|tiktok|youtube|telegram|threads|bluesky)\b",
             r"\blike us on facebook\b",
+            r"\bpin (?:this|it) for later\b",
+            r"\bshare (?:it |this )?with a friend\b",
             r"\bjoin (?:us|our \w+(?: \w+)?) on (?:telegram|whatsapp|facebook|twitter|x|instagram)\b",
             r"^(?:click|tap) to (?:follow|share|tweet|email|print)\b",
         ],
@@ -143,6 +174,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "cookie and consent notices: \"We use cookies...\", \"Accept all cookies\", \"Cookie policy\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: true,
         patterns: &[
             r"\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b",
@@ -158,6 +190,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "copyright lines, at any length: \"© 2025 Example Media. All rights reserved.\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: true,
         patterns: &[
             r"\ball rights reserved\b",
@@ -171,6 +204,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "accessibility and skip links: \"Accessibility links\", \"Skip to content\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^accessibility (?:links|help|statement|options)$",
@@ -185,6 +219,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "news banners standing alone on a line: \"Breaking News\", \"Just in\", \"Live updates\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:breaking(?: news)?|just in|developing(?: story)?|live(?: updates| coverage| blog)?|news alert|exclusive|update|updated)\s*[:!.]?$",
@@ -195,9 +230,10 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "labels with nothing after them: \"Article source:\", \"Tags:\", \"Filed under:\"",
         closing: true,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
-            r"^(?:article |story |original |image |photo |news )?(?:source|sources|via|credits?|filed under|tags|tagged(?: with| as| in)?|categories|category|posted in|published in|topics|related topics|keywords|share)\s*:$",
+            r"^(?:article |story |original |image |photo |news )?(?:source|sources|via|credits?|filed under|tags|tagged(?: with| as| in)?|categories|category|posted in|published in|topics|related topics|keywords|share|search(?: for)?)\s*:$",
         ],
     },
     PhraseRule {
@@ -205,9 +241,11 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "advertising markers: \"Advertisement\", \"Sponsored content\", \"Story continues below advertisement\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:advertisement|advertising|advert|ad|ads|sponsored(?: content| post| links?| stories)?|promoted(?: content| stories| links)?|paid (?:content|post|partner(?: content)?)|partner content|(?:story|article|content) continues below(?: (?:this )?advertisement)?|continue reading below|scroll to continue(?: with content)?)\s*[-:.]*$",
+            r"^advertisement\s*[-–—:]\s*(?:continue|story continues|scroll)\b",
         ],
     },
     PhraseRule {
@@ -215,6 +253,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "links to other stories: \"Read more\", \"Read more: <headline>\", \"Related articles\", \"Most read\", \"Click here\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:read more|read (?:the )?full (?:story|article)|more on this (?:story|topic)|see also|also read|read also|you (?:may|might) also (?:like|be interested in)|recommended(?: for you| stories| articles| reading)?|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories|editor(?:APOS)?s(?:APOS)? picks|continue reading|related (?:articles|stories|content|coverage|news|posts|links|reading))\s*[:.…»>›]*$",
@@ -226,10 +265,93 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "a link to another story standing on its own line: \"Read more: <headline>\", \"Related: <headline>\", \"Click here to ...\"",
         closing: false,
         tail_only: false,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:read more|see also|also read|read also|related|recommended|watch|listen)\s*:",
+            r"^(?:you (?:may|might) (?:also )?(?:like|enjoy)|(?:related|recommended|suggested) (?:reading|articles?|stories|posts?|content))\s*:",
             r"^click here\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:end-section",
+        purpose: "headings of the sections a page prints after its article: \"About the Author\", \"Recent Posts\", \"More From Jane\", \"Other Posts You May Enjoy\", \"Previous post\"",
+        closing: true,
+        tail_only: false,
+        head_only: false,
+        any_length: false,
+        patterns: &[
+            r"^about the (?:author|authors|reviewer|writer|editor|contributors?|expert)\b",
+            r"^(?:full bio|author bio|meet the (?:author|writer|team)|why (?:you can )?trust us\??|end of (?:the )?(?:article|story|post)|more from (?:our|the) blog\s*:?|take the next step)$",
+            r"^(?:recent|latest|popular|similar|other|more|related|featured) (?:posts|articles|stories|reads|guides|blogs?|news)(?: (?:from|by|on|about) .+)?\s*[:.…]*$",
+            r"^(?:recently|other (?:posts|articles|stories)) (?:from|by) \S+(?: \S+)?(?: \S+)?$",
+            r"^(?:other |more )?(?:posts|articles|stories|recipes) you (?:may|might|will) (?:also )?(?:enjoy|like|love)\b",
+            r"^you (?:may|might) (?:also )?(?:like|enjoy|love)\s*[:.…]*$",
+            r"^related (?:topics|resources|topics (?:&|and) resources)\s*:?$",
+            r"^(?:previous|next|older|newer) (?:post|article|story|entry)\b",
+            r"^(?:back|return) to (?:the )?(?:blog|news|articles|all posts|top)\b",
+            r"^view all (?:posts|articles|stories) by\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:call-to-action",
+        purpose: "commercial buttons alone on a line: \"Book a demo\", \"Start free trial\", \"Request a Quote\", \"Contact Us\", \"Buy now\"",
+        closing: false,
+        tail_only: false,
+        head_only: false,
+        any_length: false,
+        patterns: &[
+            r"^(?:get started|start (?:your |a )?(?:free )?trial|try (?:it |us |now )?(?:for )?free|start (?:for )?free|sign[- ]?up (?:for )?free)(?: today| now)?\s*[.!→»›>]*$",
+            r"^(?:start|try|get|begin|claim|activate) (?:\S+ )?(?:your |a |my )?(?:free )?\d+[- ]day (?:free )?trial\b",
+            r"^(?:start|get|begin|claim|activate) (?:your |a |my )?free trial\b",
+            r"^try \S+(?: \S+)? (?:for )?free\b",
+            r"^(?:get|download|access|claim|grab) (?:the |our |your |my |a )?(?:free )?(?:e-?book|guide|checklist|template|tools?|pdf)\b",
+            r"^(?:contact us|get in touch)\b",
+            r"^(?:book|schedule|request|get|claim) (?:a |an |your |my )?(?:free |personal |complimentary )?(?:demo|quote|consultation|call|estimate|information|info|session|appointment)(?: today| now)?\s*[.!→»›>]*$",
+            r"^(?:contact us|get in touch|talk to (?:us|an expert|sales)|book now|buy now|shop now|order now|subscribe now|download now|view on amazon|check (?:the )?(?:latest )?price|see (?:the )?(?:latest )?price|view deal|see deal|get (?:the )?deal|buy on amazon|shop (?:the )?(?:collection|sale))\s*[.!→»›>]*$",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:disclosure",
+        purpose: "affiliate and review disclosures: \"As an Amazon Associate we earn from qualifying purchases\", \"We may earn commission from links on this page\"",
+        closing: false,
+        tail_only: false,
+        head_only: false,
+        any_length: true,
+        patterns: &[
+            r"\bearns? from qualifying purchases\b",
+            r"\bas an amazon associate\b",
+            r"\b(?:we|i) (?:may )?(?:earn|receive|get) (?:a )?(?:small )?(?:commission|compensation)s? (?:from|for|on|when|if)\b",
+            r"\bif you (?:buy|purchase|click|shop) (?:something |anything )?(?:through|via|from) (?:our |the |my |these )?(?:affiliate |retail )?links\b",
+            r"^(?:affiliate |advertiser |advertising )?disclos(?:ure|ures)\s*:?$",
+            r"\breader-supported\b",
+            r"\bis supported by (?:commissions|our readers)\b",
+            r"\b(?:chosen|selected|tested|reviewed) independently by our (?:editors|reviewers|experts|team)\b",
+            r"^(?:we|our (?:editors|reviewers|experts|team)) independently (?:test|review|research|select|choose|evaluate)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:post-meta",
+        purpose: "post metadata on a line of its own: reading times (\"11 min read\"), \"Posted by NAME\", \"Written by NAME\"",
+        closing: false,
+        tail_only: false,
+        head_only: false,
+        any_length: false,
+        patterns: &[
+            r"(?:^|[|·•] ?)\d+ ?(?:min|mins|minutes?)(?: read| to read)\s*$",
+            r"^(?:posted|written)(?: on| by| at|:)\s",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:date",
+        purpose: "a bare date above the article: \"May 20, 2025\", \"15 Dec, 2025\", \"Last Updated: Nov 4, 2025\"",
+        closing: false,
+        tail_only: false,
+        head_only: true,
+        any_length: false,
+        patterns: &[
+            r"^(?:(?:last )?updated|published|posted)?(?: on)?:? ?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?(?:,? (?:19|20)\d\d)?$",
+            r"^(?:(?:last )?updated|published|posted)?(?: on)?:? ?\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,? (?:19|20)\d\d$",
         ],
     },
     PhraseRule {
@@ -237,6 +359,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         purpose: "bare navigation words in the trailing block: \"Topics\", \"Comments\", \"Related\", \"Tags\"",
         closing: false,
         tail_only: true,
+        head_only: false,
         any_length: false,
         patterns: &[
             r"^(?:topics|tags|comments?|related|more|categories|see more|latest|popular|trending|recommended|more from \w+(?: \w+)?)\s*:?$",
@@ -366,7 +489,10 @@ impl LineRules {
                 continue;
             }
             for pattern in rule.patterns {
-                patterns.push(pattern.replace("APOS", APOS));
+                // ASCII word boundaries: the phrases are English words, and a Unicode `\b`
+                // makes the regex engine fall back to its slowest matcher on any line with a
+                // curly quote or an accent.
+                patterns.push(pattern.replace("APOS", APOS).replace(r"\b", r"(?-u:\b)"));
                 owner.push(index);
             }
         }
@@ -420,15 +546,18 @@ impl LineRules {
     /// on <title>") is judged by its words outside the headline. `prose_follows` says whether
     /// a long line comes later in the text (tail-only rules then do not apply).
     pub fn classify(&self, line: &str, title: Option<&str>, prose_follows: bool) -> Option<Hit> {
-        self.classify_counted(line, word_count(line), title, prose_follows)
+        self.classify_counted(line, word_count(line), title, false, prose_follows)
     }
 
-    /// [`classify`](Self::classify) for a line whose words are already counted.
+    /// [`classify`](Self::classify) for a line whose words are already counted;
+    /// `prose_before` says whether a long line came earlier (head-only rules then do not
+    /// apply; `classify` judges as if none had).
     pub fn classify_counted(
         &self,
         line: &str,
         words: usize,
         title: Option<&str>,
+        prose_before: bool,
         prose_follows: bool,
     ) -> Option<Hit> {
         if let Some(tags) = &self.html_tag {
@@ -453,18 +582,27 @@ impl LineRules {
                 .matches(line)
                 .iter()
                 .filter_map(|pattern| self.long_owner.get(pattern).copied())
+                .filter(|&rule| !(PHRASE_RULES[rule].tail_only && prose_follows))
                 .min()
                 .map(|rule| Hit {
                     rule: PHRASE_RULES[rule].name,
                     closing: PHRASE_RULES[rule].closing,
                 });
         }
+        // Phrases are anchored at the line start; a leading emoji, bullet or arrow ("🔥 Recommended
+        // Posts", "• Share this") does not change what the line is. (A copyright sign or a
+        // quotation mark stays: the copyright patterns and quoted speech need them.)
+        let line = line.trim_start_matches(|c: char| {
+            !c.is_alphanumeric() && !c.is_whitespace() && !"©(“‘\"'<".contains(c)
+        });
+        let line = line.trim_start();
         let best = self
             .set
             .matches(line)
             .iter()
             .filter_map(|pattern| self.owner.get(pattern).copied())
             .filter(|&rule| !(PHRASE_RULES[rule].tail_only && prose_follows))
+            .filter(|&rule| !(PHRASE_RULES[rule].head_only && prose_before))
             .min();
         if let Some(rule) = best {
             return Some(Hit {
@@ -538,6 +676,11 @@ fn effective_words(line: &str, words: usize, title: Option<&str>, max_words: usi
     let Some(title) = title.filter(|_| words > max_words) else {
         return words;
     };
+    // A title of n bytes has at most (n + 1) / 2 words: most lines are too long for the
+    // headline to matter, and need no counting.
+    if words - words.min(title.len().div_ceil(2)) > max_words {
+        return words;
+    }
     let title_words = word_count(title);
     if title_words < 3 || words - title_words.min(words) > max_words || line.len() <= title.len() {
         return words;

@@ -14,7 +14,7 @@ use newsmill_core::{Document, Observer};
 
 use crate::config::QuoteStyle;
 use crate::normalize::split_lines;
-use crate::rules::word_count;
+use crate::rules::spaced_words;
 
 /// Words from which a line reads as a sentence: two pages of a site can share one (a quote,
 /// a re-published story), so such lines need `PROSE_MIN_DOCS` documents, not the configured
@@ -60,28 +60,77 @@ fn hash_of(parts: &[&str]) -> u64 {
 /// The key of a line: lowercase letters and digits of its words, so that case, quotes and
 /// punctuation do not hide a repeat. Empty for lines without any.
 pub fn line_key(line: &str) -> String {
-    let mut key = String::with_capacity(line.len());
-    for word in line.split_whitespace() {
-        let before = key.len();
-        if before > 0 {
-            key.push(' ');
-        }
-        let start = key.len();
-        for c in word.chars() {
-            if c.is_ascii() {
-                if c.is_ascii_alphanumeric() {
-                    key.push(c.to_ascii_lowercase());
+    let mut key: Vec<u8> = Vec::with_capacity(line.len());
+    // A space is owed once a word has given the key something and another word follows.
+    let mut in_word = false;
+    let mut space_owed = false;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            match ASCII_KEY[usize::from(b)] {
+                SKIP => {}
+                SPACE => {
+                    space_owed |= in_word;
+                    in_word = false;
                 }
-            } else if c.is_alphanumeric() {
-                key.extend(c.to_lowercase());
+                lower => {
+                    if space_owed {
+                        key.push(b' ');
+                        space_owed = false;
+                    }
+                    key.push(lower);
+                    in_word = true;
+                }
             }
+            continue;
         }
-        if key.len() == start {
-            key.truncate(before);
+        let Some(c) = line.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
+        if c.is_whitespace() {
+            space_owed |= in_word;
+            in_word = false;
+        } else if c.is_alphanumeric() {
+            if space_owed {
+                key.push(b' ');
+                space_owed = false;
+            }
+            let mut buf = [0u8; 4];
+            for lower in c.to_lowercase() {
+                key.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
+            }
+            in_word = true;
         }
     }
-    key
+    // Only whole characters were pushed, so this never fails.
+    String::from_utf8(key).unwrap_or_default()
 }
+
+const SKIP: u8 = 0;
+const SPACE: u8 = 1;
+
+/// What each ASCII byte contributes to a line key: its lowercase form (letters, digits),
+/// a word break (whitespace), or nothing (punctuation, controls).
+static ASCII_KEY: [u8; 128] = {
+    let mut table = [SKIP; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else if c.is_ascii_whitespace() || c == 0x0B {
+            SPACE
+        } else {
+            SKIP
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The hash of a (site, line) pair.
 pub fn pair_hash(site: &str, key: &str) -> u64 {
@@ -132,7 +181,7 @@ impl Observer for SiteObserver {
                 let count = self.lines.entry(h).or_insert(LineCount {
                     site: site_hash,
                     docs: 0,
-                    prose: word_count(&key) >= PROSE_WORDS,
+                    prose: spaced_words(&key) >= PROSE_WORDS,
                 });
                 count.docs += 1;
             }
@@ -195,6 +244,43 @@ pub fn decide(observer: SiteObserver, min_docs: u32, min_share: f64) -> SiteRepe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key as first written, word by word, to check the byte-level version against.
+    fn reference_key(line: &str) -> String {
+        let mut key = String::new();
+        for word in line.split_whitespace() {
+            let part: String = word
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            if !part.is_empty() {
+                if !key.is_empty() {
+                    key.push(' ');
+                }
+                key.push_str(&part);
+            }
+        }
+        key
+    }
+
+    #[test]
+    fn line_key_agrees_with_the_word_by_word_reference() {
+        let seeds = [
+            include_str!("../../../samples/000_d3f30cc8e01184eb.txt"),
+            include_str!("../../../samples/003_3ccf4f1fb7630145.txt"),
+        ];
+        let odd = [
+            "",
+            " -- ",
+            "“Israel’s security” — ‘top priority,’ says Ryabkov!",
+            "ÀÉÎ Straße İstanbul ǅ 日本語 ½ 2,000 x\u{0B}y\u{2003}z",
+            "a -- b",
+        ];
+        for line in seeds.iter().flat_map(|s| s.lines()).chain(odd) {
+            assert_eq!(line_key(line), reference_key(line), "{line:?}");
+        }
+    }
 
     #[test]
     fn site_comes_from_field_then_url_then_directory() {
