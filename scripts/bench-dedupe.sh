@@ -4,9 +4,10 @@
 # in, clusters.csv out), scores the clusters with score_dedupe.py and prints wall time, the
 # dedupe stage's seconds from run.json, documents/s and peak RSS. With --peers it also installs
 # datatrove (and text-dedup, if it installs) in a throwaway virtual environment and times
-# datatrove's MinHash pipeline with its defaults on the same corpus, back to back.
+# datatrove's MinHash pipeline with its defaults on the same corpus, back to back. With --clean
+# the pipeline is the whole read → clean → dedupe → CSV job (articles and clusters tables).
 #
-#   scripts/bench-dedupe.sh [--peers] [20k|100k|1m]...      (default: 100k)
+#   scripts/bench-dedupe.sh [--peers] [--clean] [20k|100k|1m]...      (default: 100k)
 #
 # Scratch files (corpora, outputs, the venv) go to $BENCH_SCRATCH, by default
 # ${TMPDIR:-/tmp}/newsmill-bench-dedupe; they are kept between runs.
@@ -16,12 +17,14 @@ repo=$PWD
 bench=../shared/bench
 corpora=../shared/corpora
 peers=0
+clean=0
 sizes=()
 for arg in "$@"; do
   case "$arg" in
     --peers) peers=1 ;;
+    --clean) clean=1 ;;
     20k | 100k | 1m) sizes+=("$arg") ;;
-    *) echo "usage: scripts/bench-dedupe.sh [--peers] [20k|100k|1m]..." >&2; exit 2 ;;
+    *) echo "usage: scripts/bench-dedupe.sh [--peers] [--clean] [20k|100k|1m]..." >&2; exit 2 ;;
   esac
 done
 [ ${#sizes[@]} -gt 0 ] || sizes=(100k)
@@ -58,20 +61,32 @@ make_corpus() {
 run_newsmill() {
   local size=$1 work=$scratch/run-$1
   rm -rf "$work" && mkdir -p "$work"
+  local stages='[[stage]]
+type = "dedupe"' tables='["clusters"]' text=false
+  if [ "$clean" = 1 ]; then
+    stages='[[stage]]
+type = "clean"
+
+'"$stages"
+    tables='["articles", "clusters", "removed", "rejected"]'
+    text=true
+  fi
   cat >"$work/pipeline.toml" <<EOF
 [input]
 paths = ["$scratch/news$size.jsonl"]
 format = "jsonl"
 
-[[stage]]
-type = "dedupe"
+[run]
+work_dir = "work"
+
+$stages
 
 [[stage]]
 type = "export"
 dir = "out"
 formats = ["csv"]
-tables = ["clusters"]
-text = false
+tables = $tables
+text = $text
 EOF
   local start end
   start=$(date +%s.%N)
@@ -95,17 +110,19 @@ with open(corpus, encoding="utf-8") as f, open(f"{work}/pred.csv", "w", newline=
         w.writerow([doc_id, cluster.get(doc_id, doc_id)])
 PY
   python3 "$bench/score_dedupe.py" "$scratch/news$size.labels.csv" "$work/pred.csv" | sed 's/^/  /'
-  python3 - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
+  python3 - "$work" "$scratch/news$size.jsonl" <<'PY'
+import json, os, sys
+work, corpus = sys.argv[1], sys.argv[2]
 run = json.load(open(f"{work}/out/run.json"))
 wall = float(open(f"{work}/wall").read())
 rss = int(open(f"{work}/rss").read().split()[-1])
 d = next(s for s in run["stages"] if s["kind"] == "dedupe")
-stage = d["observe_seconds"] + d["decide_seconds"] + d["apply_seconds"]
 docs = run["documents"]
-print(f"  newsmill wall {wall:.2f} s, {docs / wall:,.0f} docs/s, peak RSS {rss / 1024:.0f} MiB, threads {run['threads']}")
-print(f"  dedupe stage: observe {d['observe_seconds']:.2f} + decide {d['decide_seconds']:.2f} + apply {d['apply_seconds']:.2f} = {stage:.2f} s (observe/apply summed over threads)")
+mb = os.path.getsize(corpus) / 1e6
+print(f"  newsmill wall {wall:.2f} s, {docs / wall:,.0f} docs/s, {mb / wall:.1f} MB/s, peak RSS {rss / 1024:.0f} MiB, threads {run['threads']}")
+for s in run["stages"]:
+    if s["kind"] != "export":
+        print(f"  {s['kind']} stage: observe {s['observe_seconds']:.2f} + decide {s['decide_seconds']:.2f} + apply {s['apply_seconds']:.2f} s (observe/apply summed over threads)")
 print(f"  dedupe counters: " + ", ".join(f"{k}={v}" for k, v in sorted(d["counters"].items())))
 PY
 }

@@ -3,67 +3,99 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::io;
+use std::path::Path;
 
 use newsmill_core::{ClusterKind, Tally};
 use rayon::prelude::*;
 
 use crate::index::Index;
-use crate::observe::{DocSketch, Wanted};
+use crate::observe::{DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, wanted};
+use crate::spill::{Partitions, SetFile, SetLoc};
 use crate::text::{intersection, story_intersection};
 
-/// The keep rule: earliest `published` (ISO strings compare; missing counts as latest), then
+/// "No document" in the `seq → keep index` table.
+pub const ABSENT: u32 = u32::MAX;
+
+/// The keep rule: earliest `published` (missing or unparseable counts as latest), then
 /// longest text, then smallest id, then input order. The first document of a cluster in this
 /// order is its representative, whatever the thread count.
-pub fn keep_order(a: &DocSketch, b: &DocSketch) -> Ordering {
-    let by_date = match (&a.published, &b.published) {
-        (Some(x), Some(y)) => x.cmp(y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    };
-    by_date
+pub fn keep_order(a: &DocRecord, b: &DocRecord, ids: &str) -> Ordering {
+    a.published
+        .cmp(&b.published)
         .then(b.chars.cmp(&a.chars))
-        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.id(ids).cmp(b.id(ids)))
         .then(a.seq.cmp(&b.seq))
 }
 
 /// The outcome of round 0. Indices are positions in keep order.
 pub struct Plan {
-    /// Sketches in keep order (band keys released once used).
-    pub docs: Vec<DocSketch>,
+    /// Records in keep order, and the arena of their ids.
+    pub docs: Vec<DocRecord>,
+    pub ids: String,
+    /// Keep index of each document number (`ABSENT` for documents without a record).
+    pub seq_to_idx: Vec<u32>,
     /// Index of each document's exact-duplicate leader (itself when first of its text).
     pub leader: Vec<u32>,
-    /// Candidate pairs `(i, j)`, `i < j`, between exact-group leaders.
+    /// Candidate pairs `(i, j)`, `i < j`, between exact-group leaders, sorted.
     pub pairs: Vec<(u32, u32)>,
-    /// Candidate pairs `(entry, j)` of persistent-index entries and this run's leaders.
+    /// Candidate pairs `(entry, j)` of persistent-index entries and this run's leaders, sorted.
     pub index_pairs: Vec<(u32, u32)>,
     /// Story candidate pairs `(i, j)`, `i < j`, between exact-group leaders sharing a
-    /// fingerprint.
+    /// fingerprint, sorted.
     pub story_pairs: Vec<(u32, u32)>,
-    /// Seqs of the documents whose shingle sets round 1 must collect.
-    pub wanted: HashMap<u64, Wanted>,
+    /// Per document number, the sets round 1 must collect ([`wanted`] bits).
+    pub wanted: Vec<u8>,
 }
 
-/// What round 0's decision needs besides the sketches.
+/// What round 0's decision needs besides the records.
 pub struct PlanParams<'a> {
     pub max_bucket: usize,
     pub story_max_df: usize,
     pub story_max_candidates: usize,
     /// The persistent index, when one is kept: its entries are candidates too, and every
-    /// document's band keys and set are kept so that this run's articles can be added to it.
+    /// leader's set and band keys are collected so that this run's articles can be added.
     pub index: Option<&'a Index>,
+    /// Where the story pair partitions go.
+    pub scratch: &'a Path,
 }
 
-pub fn plan(mut docs: Vec<DocSketch>, params: PlanParams<'_>, tally: &mut Tally) -> Plan {
+/// Documents per partition of raw story pairs (by later document): a partition holds about
+/// 700 raw pairs per document on the news benchmarks, so about 20 MB are sorted at a time.
+const STORY_PAIR_PARTITION_DOCS: usize = 4096;
+/// Raw records an in-memory buffer holds before it is appended to its partition.
+const BUFFER: usize = 1 << 14;
+
+pub fn plan(
+    mut docs: Vec<DocRecord>,
+    ids: String,
+    spill: &RoundZeroSpill,
+    params: PlanParams<'_>,
+    tally: &mut Tally,
+) -> io::Result<Plan> {
     let max_bucket = params.max_bucket;
-    docs.par_sort_unstable_by(keep_order);
+    let started = std::time::Instant::now();
+    docs.par_sort_unstable_by(|a, b| keep_order(a, b, &ids));
     let n = docs.len();
+    let max_seq = docs.iter().map(|d| d.seq as usize + 1).max().unwrap_or(0);
+    let mut seq_to_idx = vec![ABSENT; max_seq];
+    for (i, d) in docs.iter().enumerate() {
+        seq_to_idx[d.seq as usize] = i as u32;
+    }
 
     let mut leader: Vec<u32> = (0..n as u32).collect();
-    let mut first_of_text: HashMap<u128, u32> = HashMap::with_capacity(n);
-    for (i, doc) in docs.iter().enumerate() {
-        let first = *first_of_text.entry(doc.exact).or_insert(i as u32);
-        leader[i] = first;
+    {
+        let mut by_text: Vec<(u128, u32)> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.exact, i as u32))
+            .collect();
+        by_text.par_sort_unstable();
+        for group in by_text.chunk_by(|a, b| a.0 == b.0) {
+            for &(_, i) in group {
+                leader[i as usize] = group[0].1;
+            }
+        }
     }
     let exact_dups = leader
         .iter()
@@ -71,204 +103,273 @@ pub fn plan(mut docs: Vec<DocSketch>, params: PlanParams<'_>, tally: &mut Tally)
         .filter(|&(i, &l)| l as usize != i)
         .count();
     tally.add("exact-duplicates", exact_dups as u64);
+    let is_leader = |idx: u32| leader.get(idx as usize) == Some(&idx);
+    // A partition record `key << 32 | seq` as `key << 32 | keep index`, for leaders only.
+    let by_index = |records: Vec<u64>| -> Vec<u64> {
+        let mut out: Vec<u64> = records
+            .into_iter()
+            .filter_map(|r| {
+                let idx = *seq_to_idx.get(r as u32 as usize)?;
+                is_leader(idx).then_some(r & !0xffff_ffff | u64::from(idx))
+            })
+            .collect();
+        out.par_sort_unstable();
+        out
+    };
 
-    // Every (band, key) of every leader, sorted so that each LSH bucket is one run.
-    let mut entries: Vec<(u64, u32)> = Vec::new();
-    for (i, doc) in docs.iter().enumerate() {
-        if leader[i] as usize != i {
-            continue;
-        }
-        for (band, &key) in doc.bands.iter().enumerate() {
-            entries.push(((band as u64) << 32 | key as u64, i as u32));
-        }
-    }
-    entries.par_sort_unstable();
+    // LSH: one band at a time; in a sorted band each bucket is one run.
     let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut index_pairs: Vec<(u32, u32)> = Vec::new();
+    let mut deduped = 0usize;
     let mut skipped_buckets = 0u64;
     let mut skipped_pairs = 0u64;
-    for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
-        if bucket.len() < 2 {
-            continue;
-        }
-        if bucket.len() > max_bucket {
-            // A giant bucket is near-empty or boilerplate text; all its pairs would cost
-            // quadratic time for matches the other bands find anyway.
-            skipped_buckets += 1;
-            skipped_pairs += (bucket.len() * (bucket.len() - 1) / 2) as u64;
-            continue;
-        }
-        for (k, &(_, i)) in bucket.iter().enumerate() {
-            for &(_, j) in &bucket[k + 1..] {
-                pairs.push((i, j));
+    for band in 0..spill.bands.count() {
+        let entries = by_index(spill.bands.take(band)?);
+        for bucket in entries.chunk_by(|a, b| a >> 32 == b >> 32) {
+            if bucket.len() < 2 {
+                continue;
+            }
+            if bucket.len() > max_bucket {
+                // A giant bucket is near-empty or boilerplate text; all its pairs would cost
+                // quadratic time for matches the other bands find anyway.
+                skipped_buckets += 1;
+                skipped_pairs += (bucket.len() * (bucket.len() - 1) / 2) as u64;
+                continue;
+            }
+            for (k, &a) in bucket.iter().enumerate() {
+                for &b in &bucket[k + 1..] {
+                    pairs.push((a as u32, b as u32));
+                }
             }
         }
+        if let Some(index) = params.index {
+            index_pairs.extend(index_candidates(index, band, &entries, max_bucket));
+        }
+        // Most pairs recur in several bands: deduplicate as they accumulate.
+        if pairs.len() > 2 * deduped.max(1 << 16) {
+            pairs.par_sort_unstable();
+            pairs.dedup();
+            deduped = pairs.len();
+        }
     }
-    let index_pairs = params
-        .index
-        .map(|index| index_candidates(index, &entries, max_bucket))
-        .unwrap_or_default();
-    tally.add("index-candidates", index_pairs.len() as u64);
-    drop(entries);
     pairs.par_sort_unstable();
     pairs.dedup();
+    index_pairs.par_sort_unstable();
+    index_pairs.dedup();
+    tally.add("index-candidates", index_pairs.len() as u64);
     tally.add("buckets-skipped", skipped_buckets);
     tally.add("pairs-skipped", skipped_pairs);
     tally.add("candidates", pairs.len() as u64);
 
-    let story_pairs = story_candidates(
-        &docs,
-        &leader,
-        params.story_max_df,
-        params.story_max_candidates,
-        tally,
+    let lsh_seconds = started.elapsed().as_secs_f64();
+    let mut story_pairs = if spill.story.count() > 0 {
+        story_candidates(spill, &by_index, n, &params, tally)?
+    } else {
+        Vec::new()
+    };
+    story_pairs.par_sort_unstable();
+    tracing::info!(
+        lsh_seconds,
+        story_seconds = started.elapsed().as_secs_f64() - lsh_seconds,
+        "Generated candidates from the scratch partitions."
     );
 
-    let mut wanted: HashMap<u64, Wanted> = HashMap::new();
+    let mut wanted = vec![0u8; max_seq];
+    let mut want = |i: u32, bit: u8| {
+        if let Some(d) = docs.get(i as usize) {
+            wanted[d.seq as usize] |= bit;
+        }
+    };
     for &(i, j) in &pairs {
-        wanted.entry(docs[i as usize].seq).or_default().duplicate = true;
-        wanted.entry(docs[j as usize].seq).or_default().duplicate = true;
+        want(i, wanted::DUPLICATE);
+        want(j, wanted::DUPLICATE);
     }
     for (i, &l) in leader.iter().enumerate() {
         if l as usize != i {
-            wanted.entry(docs[l as usize].seq).or_default().duplicate = true;
+            want(l, wanted::DUPLICATE);
         }
     }
     for &(i, j) in &story_pairs {
-        wanted.entry(docs[i as usize].seq).or_default().story = true;
-        wanted.entry(docs[j as usize].seq).or_default().story = true;
+        want(i, wanted::STORY);
+        want(j, wanted::STORY);
     }
     if params.index.is_some() {
         for (i, &l) in leader.iter().enumerate() {
             if l as usize == i {
-                wanted.entry(docs[i].seq).or_default().duplicate = true;
+                want(l, wanted::DUPLICATE | wanted::BANDS);
             }
         }
     }
-    for doc in &mut docs {
-        if params.index.is_none() {
-            doc.bands = Box::default();
-        }
-        doc.story = Box::default();
-    }
-    Plan {
+    Ok(Plan {
         docs,
+        ids,
+        seq_to_idx,
         leader,
         pairs,
         index_pairs,
         story_pairs,
         wanted,
-    }
+    })
 }
 
-/// Pairs `(entry, document)` of index entries and this run's leaders sharing an LSH bucket.
-/// `buckets` holds this run's `(band << 32 | key, document)`, sorted.
-fn index_candidates(index: &Index, buckets: &[(u64, u32)], max_bucket: usize) -> Vec<(u32, u32)> {
-    let mut pairs: Vec<(u32, u32)> = index
+/// Pairs `(entry, document)` of index entries and this run's leaders sharing a bucket of
+/// `band`. `entries` holds this band's `key << 32 | document`, sorted.
+fn index_candidates(
+    index: &Index,
+    band: usize,
+    entries: &[u64],
+    max_bucket: usize,
+) -> Vec<(u32, u32)> {
+    index
         .entries
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(e, entry)| {
-            let mut found: Vec<(u32, u32)> = Vec::new();
-            for (band, &key) in entry.bands.iter().enumerate() {
-                let bucket = (band as u64) << 32 | key as u64;
-                let from = buckets.partition_point(|b| b.0 < bucket);
-                let to = buckets.partition_point(|b| b.0 <= bucket);
-                if to - from > max_bucket {
-                    continue;
-                }
-                found.extend(buckets[from..to].iter().map(|&(_, j)| (e as u32, j)));
-            }
-            found
+        .flat_map_iter(|(e, _)| {
+            let key = u64::from(index.bands(e).get(band).copied().unwrap_or(0));
+            let from = entries.partition_point(|&r| r >> 32 < key);
+            let to = entries.partition_point(|&r| r >> 32 <= key);
+            let bucket = if to - from > max_bucket {
+                &[][..]
+            } else {
+                &entries[from..to]
+            };
+            bucket.iter().map(move |&r| (e as u32, r as u32))
         })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+        .collect()
 }
 
 /// Pairs of exact-group leaders sharing at least one story fingerprint: for each document, the
 /// `max_candidates` earlier ones it shares most fingerprints with (a corpus where every article
 /// quotes many others must not cost a quadratic number of verifications). Fingerprints found
 /// in more than `max_df` documents are site boilerplate or stock phrases and are ignored.
+///
+/// One fingerprint partition at a time yields raw pairs `(later, earlier)` (one per shared
+/// fingerprint), spilled by the later document; one pair partition at a time then counts them.
 fn story_candidates(
-    docs: &[DocSketch],
-    leader: &[u32],
-    max_df: usize,
-    max_candidates: usize,
+    spill: &RoundZeroSpill,
+    by_index: &(dyn Fn(Vec<u64>) -> Vec<u64> + Sync),
+    n: usize,
+    params: &PlanParams<'_>,
     tally: &mut Tally,
-) -> Vec<(u32, u32)> {
-    let mut postings: Vec<(u32, u32)> = Vec::new();
-    for (i, doc) in docs.iter().enumerate() {
-        if leader[i] as usize == i {
-            postings.extend(doc.story.iter().map(|&fp| (fp, i as u32)));
-        }
-    }
-    if postings.is_empty() {
-        return Vec::new();
-    }
-    postings.par_sort_unstable();
-    let boilerplate = postings
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > max_df)
-        .count() as u64;
-    tally.add("story-fingerprints", postings.len() as u64);
-    tally.add("story-fingerprints-ignored", boilerplate);
-    // Fingerprints are uniform hashes: a directory on their top bits finds each one's postings
-    // with one or two memory reads instead of a binary search over all postings.
-    let bits = (usize::BITS - (postings.len() / 4).max(1).leading_zeros()).clamp(8, 24);
-    let shift = 32 - bits;
-    let mut directory: Vec<u32> = Vec::with_capacity((1 << bits) + 1);
-    let mut at = 0usize;
-    for bucket in 0..=(1usize << bits) {
-        while at < postings.len() && ((postings[at].0 >> shift) as usize) < bucket {
-            at += 1;
-        }
-        directory.push(at as u32);
-    }
-    let postings_of = |fp: u32| -> &[(u32, u32)] {
-        let bucket = (fp >> shift) as usize;
-        let (from, to) = (directory[bucket] as usize, directory[bucket + 1] as usize);
-        let slice = &postings[from..to];
-        let start = slice.partition_point(|p| p.0 < fp);
-        let end = start + slice[start..].partition_point(|p| p.0 <= fp);
-        &slice[start..end]
-    };
-    // Each document lists, in parallel, the earlier leaders it shares a fingerprint with; no
-    // corpus-wide pair table is built before deduplication.
-    let per_doc: Vec<Vec<u32>> = (0..docs.len())
-        .into_par_iter()
-        .map(|j| {
-            if leader[j] as usize != j {
-                return Vec::new();
+) -> io::Result<Vec<(u32, u32)>> {
+    let parts = n.div_ceil(STORY_PAIR_PARTITION_DOCS).clamp(1, 256);
+    let raw = Partitions::create(params.scratch, "story-pairs", parts)?;
+    let part_of = |j: u32| (j as usize * parts / n.max(1)).min(parts - 1);
+    let mut postings = 0u64;
+    let mut boilerplate = 0u64;
+    let mut raw_pairs = 0u64;
+    let mut buffers: Vec<Vec<u64>> = vec![Vec::new(); parts];
+    debug_assert_eq!(spill.story.count(), 1 << STORY_PARTITION_BITS);
+    for part in 0..spill.story.count() {
+        let records = by_index(spill.story.take(part)?);
+        postings += records.len() as u64;
+        for run in records.chunk_by(|a, b| a >> 32 == b >> 32) {
+            if run.len() > params.story_max_df {
+                boilerplate += 1;
+                continue;
             }
-            let mut earlier: Vec<u32> = Vec::new();
-            for &fp in docs[j].story.iter() {
-                let run = postings_of(fp);
-                if run.len() > max_df {
+            for (k, &later) in run.iter().enumerate().skip(1) {
+                let j = later as u32;
+                let buffer = &mut buffers[part_of(j)];
+                for &earlier in &run[..k] {
+                    buffer.push(u64::from(j) << 32 | u64::from(earlier as u32));
+                }
+                raw_pairs += k as u64;
+                if buffer.len() >= BUFFER {
+                    raw.append(part_of(j), buffer);
+                    buffer.clear();
+                }
+            }
+        }
+    }
+    for (part, buffer) in buffers.iter().enumerate() {
+        raw.append(part, buffer);
+    }
+    drop(buffers);
+    tally.add("story-fingerprints", postings);
+    tally.add("story-fingerprints-ignored", boilerplate);
+    tally.add("story-raw-pairs", raw_pairs);
+
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for part in 0..parts {
+        let mut records = raw.take(part)?;
+        records.par_sort_unstable();
+        let groups: Vec<&[u64]> = records.chunk_by(|a, b| a >> 32 == b >> 32).collect();
+        let chosen: Vec<Vec<(u32, u32)>> = groups
+            .par_iter()
+            .map(|group| {
+                let j = (group[0] >> 32) as u32;
+                let mut counted: Vec<(u32, u32)> = group
+                    .chunk_by(|a, b| a == b)
+                    .map(|run| (run.len() as u32, run[0] as u32))
+                    .collect();
+                // Most shared fingerprints first, then the earlier document.
+                counted.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                counted.truncate(params.story_max_candidates);
+                counted.into_iter().map(|(_, i)| (i, j)).collect()
+            })
+            .collect();
+        pairs.extend(chosen.into_iter().flatten());
+    }
+    tally.add("story-candidates", pairs.len() as u64);
+    Ok(pairs)
+}
+
+/// The sets round 1 stored, by keep index.
+pub struct Sets<'a> {
+    pub file: &'a SetFile,
+    pub locs: &'a [SetLoc],
+}
+
+impl Sets<'_> {
+    pub fn len(&self, i: u32) -> usize {
+        self.locs.get(i as usize).map_or(0, |l| l.len())
+    }
+
+    fn loc(&self, i: u32) -> SetLoc {
+        self.locs.get(i as usize).copied().unwrap_or(SetLoc::NONE)
+    }
+
+    pub fn has(&self, i: u32) -> bool {
+        self.loc(i).is_some()
+    }
+
+    pub fn read(&self, i: u32, out: &mut Vec<u32>) -> io::Result<()> {
+        self.file.read(self.loc(i), out)
+    }
+}
+
+/// Runs `check(i, set_i, j, set_j)` over `pairs` (sorted by `i`) in parallel, reading each
+/// first set once per run of equal `i` (`first` reads it, or says the run is skipped); pairs
+/// whose second side has no set or fails `second` are skipped.
+fn verify_pairs<T: Send>(
+    pairs: &[(u32, u32)],
+    first: &(dyn Fn(u32, &mut Vec<u32>) -> io::Result<bool> + Sync),
+    second: &(dyn Fn(u32) -> bool + Sync),
+    sets: &Sets<'_>,
+    check: impl Fn(u32, &[u32], u32, &[u32]) -> Option<T> + Sync,
+) -> io::Result<Vec<T>> {
+    let groups: Vec<&[(u32, u32)]> = pairs.chunk_by(|a, b| a.0 == b.0).collect();
+    let found: io::Result<Vec<Vec<T>>> = groups
+        .par_iter()
+        .map(|group| {
+            let mut out = Vec::new();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let i = group[0].0;
+            if !first(i, &mut a)? {
+                return Ok(out);
+            }
+            for &(_, j) in group.iter() {
+                if !sets.has(j) || !second(j) {
                     continue;
                 }
-                earlier.extend(run.iter().map(|p| p.1).filter(|&i| (i as usize) < j));
+                sets.read(j, &mut b)?;
+                out.extend(check(i, &a, j, &b));
             }
-            earlier.sort_unstable();
-            let mut counted: Vec<(u32, u32)> = earlier
-                .chunk_by(|a, b| a == b)
-                .map(|run| (run.len() as u32, run[0]))
-                .collect();
-            // Most shared fingerprints first, then the earlier document.
-            counted.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            counted.truncate(max_candidates);
-            let mut kept: Vec<u32> = counted.into_iter().map(|(_, i)| i).collect();
-            kept.sort_unstable();
-            kept
+            Ok(out)
         })
         .collect();
-    let pairs: Vec<(u32, u32)> = per_doc
-        .into_iter()
-        .enumerate()
-        .flat_map(|(j, earlier)| earlier.into_iter().map(move |i| (i, j as u32)))
-        .collect();
-    tally.add("story-candidates", pairs.len() as u64);
-    pairs
+    Ok(found?.into_iter().flatten().collect())
 }
 
 /// How one document relates to its cluster's representative.
@@ -309,9 +410,13 @@ pub struct Rule {
 impl Rule {
     /// Evidence for `member` against `rep` when the pair verifies as duplicates.
     pub fn verify(&self, member: &[u32], rep: &[u32]) -> (Evidence, bool) {
-        let shared = intersection(member, rep);
-        let union = member.len() + rep.len() - shared;
-        let smaller = member.len().min(rep.len());
+        self.judge(intersection(member, rep), member.len(), rep.len())
+    }
+
+    /// The same from the intersection size and the two set sizes.
+    pub fn judge(&self, shared: usize, member: usize, rep: usize) -> (Evidence, bool) {
+        let union = member + rep - shared;
+        let smaller = member.min(rep);
         let similarity = if union == 0 {
             0.0
         } else {
@@ -324,10 +429,10 @@ impl Rule {
         };
         let evidence = Evidence {
             similarity,
-            containment: if member.is_empty() {
+            containment: if member == 0 {
                 0.0
             } else {
-                shared as f64 / member.len() as f64
+                shared as f64 / member as f64
             },
             shared: shared as u64,
         };
@@ -337,6 +442,19 @@ impl Rule {
     }
 }
 
+/// Verified pairs `(later, earlier, shared)`, sorted by the later document: 12 bytes a pair;
+/// the evidence is recomputed from the set sizes when a partner is chosen.
+type Verified = Vec<(u32, u32, u32)>;
+
+/// The verified partners of `j` in `verified` (sorted by later document), from `*at` on.
+fn partners_of<'a>(verified: &'a Verified, at: &mut usize, j: u32) -> &'a [(u32, u32, u32)] {
+    let from = *at;
+    while verified.get(*at).is_some_and(|v| v.0 == j) {
+        *at += 1;
+    }
+    &verified[from..*at]
+}
+
 /// Duplicate clusters: every exact-group leader, in keep order, joins the verified
 /// representative it is most similar to, or becomes a representative itself. Joining only
 /// representatives (never through another member) keeps a bridge document from chaining two
@@ -344,39 +462,36 @@ impl Rule {
 /// Documents in `taken` (matched to an article of an earlier run) neither join nor are joined.
 pub fn duplicates(
     plan: &Plan,
-    sets: &HashMap<u32, Vec<u32>>,
+    sets: &Sets<'_>,
     rule: Rule,
     taken: &[bool],
     tally: &mut Tally,
-) -> Vec<Option<PlannedLink>> {
+) -> io::Result<Vec<Option<PlannedLink>>> {
     let n = plan.docs.len();
-    let verified: Vec<Option<Evidence>> = plan
-        .pairs
-        .par_iter()
-        .map(|&(i, j)| {
-            let (Some(rep), Some(member)) = (sets.get(&i), sets.get(&j)) else {
-                return None;
-            };
-            let (evidence, ok) = rule.verify(member, rep);
-            ok.then_some(evidence)
-        })
-        .collect();
-    let accepted = verified.iter().filter(|v| v.is_some()).count() as u64;
+    let first = |i: u32, out: &mut Vec<u32>| -> io::Result<bool> {
+        if !sets.has(i) {
+            return Ok(false);
+        }
+        sets.read(i, out)?;
+        Ok(true)
+    };
+    let mut verified: Verified =
+        verify_pairs(&plan.pairs, &first, &|_| true, sets, |i, rep, j, member| {
+            let shared = intersection(member, rep);
+            let (_, ok) = rule.judge(shared, member.len(), rep.len());
+            ok.then_some((j, i, shared as u32))
+        })?;
+    verified.par_sort_unstable();
+    let accepted = verified.len() as u64;
     tally.add("verified-pairs", accepted);
     tally.add("rejected-pairs", plan.pairs.len() as u64 - accepted);
-
-    // For each later document, its verified earlier partners (pairs are sorted by i).
-    let mut partners: Vec<Vec<(u32, Evidence)>> = vec![Vec::new(); n];
-    for (&(i, j), evidence) in plan.pairs.iter().zip(&verified) {
-        if let Some(evidence) = evidence {
-            partners[j as usize].push((i, *evidence));
-        }
-    }
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
     let taken = |i: usize| taken.get(i).copied().unwrap_or(false);
+    let mut at = 0usize;
     for j in 0..n {
+        let partners = partners_of(&verified, &mut at, j as u32);
         let l = plan.leader[j] as usize;
         if taken(l) {
             continue;
@@ -387,21 +502,24 @@ pub fn duplicates(
                 Some(link) => Some(link),
                 None => {
                     has_members[l] = true;
-                    let size = sets.get(&(l as u32)).map_or(0, Vec::len);
                     Some(PlannedLink {
                         kind: ClusterKind::Duplicate,
                         rep: l as u32,
-                        evidence: Evidence::itself(size),
+                        evidence: Evidence::itself(sets.len(l as u32)),
                     })
                 }
             };
             continue;
         }
-        let best = partners[j]
+        let best = partners
             .iter()
-            .filter(|(i, _)| assigned[*i as usize].is_none() && !taken(*i as usize))
+            .filter(|&&(_, i, _)| assigned[i as usize].is_none() && !taken(i as usize))
+            .map(|&(_, i, shared)| {
+                let (evidence, _) = rule.judge(shared as usize, sets.len(j as u32), sets.len(i));
+                (i, evidence)
+            })
             .max_by(|(i1, e1), (i2, e2)| e1.similarity.total_cmp(&e2.similarity).then(i2.cmp(i1)));
-        if let Some(&(i, evidence)) = best {
+        if let Some((i, evidence)) = best {
             has_members[i as usize] = true;
             assigned[j] = Some(PlannedLink {
                 kind: ClusterKind::Duplicate,
@@ -415,11 +533,10 @@ pub fn duplicates(
     for i in 0..n {
         if has_members[i] {
             clusters += 1;
-            let size = sets.get(&(i as u32)).map_or(0, Vec::len);
             assigned[i] = Some(PlannedLink {
                 kind: ClusterKind::Duplicate,
                 rep: i as u32,
-                evidence: Evidence::itself(size),
+                evidence: Evidence::itself(sets.len(i as u32)),
             });
         } else if assigned[i].is_some() {
             duplicates += 1;
@@ -427,7 +544,7 @@ pub fn duplicates(
     }
     tally.add("clusters", clusters);
     tally.add("duplicates", duplicates);
-    assigned
+    Ok(assigned)
 }
 
 /// Story verification thresholds.
@@ -437,6 +554,15 @@ pub struct StoryRule {
     pub min_quoted: usize,
 }
 
+fn story_evidence(shared: usize, member: usize, rep: usize) -> Evidence {
+    let union = (member + rep - shared).max(1);
+    Evidence {
+        similarity: shared as f64 / union as f64,
+        containment: shared as f64 / member.max(1) as f64,
+        shared: shared as u64,
+    }
+}
+
 /// Story clusters among the documents that are not duplicates of another. Every candidate pair
 /// is verified on the exact story shingle sets: linked when they share at least `min_shared`
 /// story shingles, or at least `min_quoted` that are quoted in both (a quotation repeated word
@@ -444,62 +570,54 @@ pub struct StoryRule {
 /// shingles with; like duplicates, it never joins through another member.
 pub fn stories(
     plan: &Plan,
+    story_pairs: Vec<(u32, u32)>,
     dups: &[Option<PlannedLink>],
     taken: &[bool],
-    sets: &HashMap<u32, Vec<u32>>,
+    sets: &Sets<'_>,
     rule: StoryRule,
     tally: &mut Tally,
-) -> Vec<Option<PlannedLink>> {
+) -> io::Result<Vec<Option<PlannedLink>>> {
     let n = plan.docs.len();
     let is_unit = |i: u32| {
-        dups[i as usize].is_none_or(|link| link.rep == i)
+        dups.get(i as usize)
+            .is_some_and(|d| d.is_none_or(|link| link.rep == i))
             && !taken.get(i as usize).copied().unwrap_or(false)
     };
-    let verified: Vec<Option<(u32, u32, Evidence)>> = plan
-        .story_pairs
-        .par_iter()
-        .map(|&(i, j)| {
-            if !is_unit(i) || !is_unit(j) {
-                return None;
-            }
-            let (rep, member) = (sets.get(&i)?, sets.get(&j)?);
+    let first = |i: u32, out: &mut Vec<u32>| -> io::Result<bool> {
+        if !is_unit(i) || !sets.has(i) {
+            return Ok(false);
+        }
+        sets.read(i, out)?;
+        Ok(true)
+    };
+    let mut verified: Verified =
+        verify_pairs(&story_pairs, &first, &is_unit, sets, |i, rep, j, member| {
             let (shared, quoted) = story_intersection(member, rep);
-            if shared < rule.min_shared && quoted < rule.min_quoted {
-                return None;
-            }
-            let union = (member.len() + rep.len() - shared).max(1);
-            Some((
-                i,
+            (shared >= rule.min_shared || quoted >= rule.min_quoted).then_some((
                 j,
-                Evidence {
-                    similarity: shared as f64 / union as f64,
-                    containment: shared as f64 / member.len().max(1) as f64,
-                    shared: shared as u64,
-                },
+                i,
+                shared as u32,
             ))
-        })
-        .collect();
-    let mut partners: Vec<Vec<(u32, Evidence)>> = vec![Vec::new(); n];
-    let mut accepted = 0u64;
-    for (i, j, evidence) in verified.into_iter().flatten() {
-        accepted += 1;
-        partners[j as usize].push((i, evidence));
-    }
-    tally.add("story-verified-pairs", accepted);
+        })?;
+    drop(story_pairs);
+    verified.par_sort_unstable();
+    tally.add("story-verified-pairs", verified.len() as u64);
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
+    let mut at = 0usize;
     for j in 0..n {
-        let best = partners[j]
+        let partners = partners_of(&verified, &mut at, j as u32);
+        let best = partners
             .iter()
-            .filter(|(i, _)| assigned[*i as usize].is_none())
-            .max_by(|(i1, e1), (i2, e2)| e1.shared.cmp(&e2.shared).then(i2.cmp(i1)));
-        if let Some(&(i, evidence)) = best {
+            .filter(|&&(_, i, _)| assigned[i as usize].is_none())
+            .max_by(|&&(_, i1, s1), &&(_, i2, s2)| s1.cmp(&s2).then(i2.cmp(&i1)));
+        if let Some(&(_, i, shared)) = best {
             has_members[i as usize] = true;
             assigned[j] = Some(PlannedLink {
                 kind: ClusterKind::Story,
                 rep: i,
-                evidence,
+                evidence: story_evidence(shared as usize, sets.len(j as u32), sets.len(i)),
             });
         }
     }
@@ -507,11 +625,10 @@ pub fn stories(
     for i in 0..n {
         if has_members[i] {
             clusters += 1;
-            let size = sets.get(&(i as u32)).map_or(0, Vec::len);
             assigned[i] = Some(PlannedLink {
                 kind: ClusterKind::Story,
                 rep: i as u32,
-                evidence: Evidence::itself(size),
+                evidence: Evidence::itself(sets.len(i as u32)),
             });
         }
     }
@@ -520,37 +637,47 @@ pub fn stories(
         "story-members",
         assigned.iter().filter(|a| a.is_some()).count() as u64 - clusters,
     );
-    assigned
+    Ok(assigned)
 }
 
 /// Matches of this run's leaders against the persistent index: for each document, the
 /// indexed article it verifies against with the highest similarity (the oldest on ties).
 pub fn index_matches(
     plan: &Plan,
-    sets: &HashMap<u32, Vec<u32>>,
+    sets: &Sets<'_>,
     index: &Index,
     rule: Rule,
     tally: &mut Tally,
-) -> Vec<Option<(u32, Evidence)>> {
-    let verified: Vec<Option<(u32, u32, Evidence)>> = plan
-        .index_pairs
-        .par_iter()
-        .map(|&(e, j)| {
-            let member = sets.get(&j)?;
-            let entry = index.entries.get(e as usize)?;
-            let (evidence, ok) = rule.verify(member, &index.set(entry));
+) -> io::Result<HashMap<u32, (u32, Evidence)>> {
+    let first = |e: u32, out: &mut Vec<u32>| -> io::Result<bool> {
+        let Some(entry) = index.entries.get(e as usize) else {
+            return Ok(false);
+        };
+        *out = index.set(entry).map_err(io::Error::other)?;
+        Ok(true)
+    };
+    let verified = verify_pairs(
+        &plan.index_pairs,
+        &first,
+        &|_| true,
+        sets,
+        |e, entry, j, member| {
+            let (evidence, ok) = rule.verify(member, entry);
             ok.then_some((e, j, evidence))
-        })
-        .collect();
-    let mut best: Vec<Option<(u32, Evidence)>> = vec![None; plan.docs.len()];
+        },
+    )?;
+    let mut best: HashMap<u32, (u32, Evidence)> = HashMap::new();
     let mut accepted = 0u64;
-    for (e, j, evidence) in verified.into_iter().flatten() {
+    for (e, j, evidence) in verified {
         accepted += 1;
-        let slot = &mut best[j as usize];
-        if slot.is_none_or(|(_, b)| evidence.similarity > b.similarity) {
-            *slot = Some((e, evidence));
+        let slot = best.entry(j).or_insert((e, evidence));
+        // Pairs come grouped by entry in parallel; the order of equals is fixed by the entry.
+        if evidence.similarity > slot.1.similarity
+            || (evidence.similarity == slot.1.similarity && e < slot.0)
+        {
+            *slot = (e, evidence);
         }
     }
     tally.add("index-verified-pairs", accepted);
-    best
+    Ok(best)
 }

@@ -15,15 +15,19 @@
 //! An entry is: id (varint length + UTF-8), run number (varint), exact key (16 bytes), the
 //! LSH band keys (4 bytes each), and the near-duplicate shingle set as a sorted list of
 //! compact hashes stored as varint gaps (count, byte length, bytes).
+//!
+//! Opening streams the file once (checking the checksum) and keeps in memory only what
+//! candidate lookup needs: per entry its id, run, exact key, band keys and where its shingle
+//! set lies in the file (about 280 bytes). A set is read from the file, by position, when a
+//! candidate needs verifying; a commit copies the kept entries' sets from the old file.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::ops::Range;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::DedupeConfig;
 
@@ -112,16 +116,17 @@ struct Header {
     entries: usize,
 }
 
-/// An indexed article.
+/// An indexed article. Its band keys are in [`Index::bands`]; its shingle set stays in the
+/// file.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub id: String,
+    pub id: Box<str>,
     pub run: u32,
     pub exact: u128,
-    pub bands: Box<[u32]>,
-    /// The encoded shingle set within the index's arena.
-    set: Range<usize>,
-    set_len: usize,
+    /// Byte offset of the encoded shingle set in the file, its byte length and element count.
+    set_at: u64,
+    set_bytes: u32,
+    set_len: u32,
 }
 
 /// An article this run adds.
@@ -146,7 +151,84 @@ pub struct Index {
     settings: Settings,
     pub runs: Vec<RunRecord>,
     pub entries: Vec<Entry>,
-    arena: Vec<u8>,
+    /// Band keys of every entry, `settings.bands` per entry.
+    bands: Vec<u32>,
+    /// The file the entries were read from, for their shingle sets.
+    file: Option<fs::File>,
+}
+
+/// Reads a stream while hashing it and counting its position.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Xxh3,
+    at: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn exact(&mut self, buf: &mut [u8]) -> Option<()> {
+        self.inner.read_exact(buf).ok()?;
+        self.hasher.update(buf);
+        self.at += buf.len() as u64;
+        Some(())
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let mut b = [0u8];
+        self.exact(&mut b)?;
+        Some(b[0])
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Reads and hashes `n` bytes without keeping them.
+    fn skip(&mut self, mut n: u64, scratch: &mut [u8]) -> Option<()> {
+        while n > 0 {
+            let take = n.min(scratch.len() as u64) as usize;
+            self.exact(&mut scratch[..take])?;
+            n -= take as u64;
+        }
+        Some(())
+    }
+
+    fn entry(&mut self, bands: usize, keys: &mut Vec<u32>, scratch: &mut [u8]) -> Option<Entry> {
+        let id_len = usize::try_from(self.varint()?).ok()?;
+        let mut id = vec![0u8; id_len.min(1 << 20)];
+        if id.len() != id_len {
+            return None;
+        }
+        self.exact(&mut id)?;
+        let id = String::from_utf8(id).ok()?.into_boxed_str();
+        let run = u32::try_from(self.varint()?).ok()?;
+        let mut exact = [0u8; 16];
+        self.exact(&mut exact)?;
+        for _ in 0..bands {
+            let mut key = [0u8; 4];
+            self.exact(&mut key)?;
+            keys.push(u32::from_le_bytes(key));
+        }
+        let set_len = u32::try_from(self.varint()?).ok()?;
+        let set_bytes = u32::try_from(self.varint()?).ok()?;
+        let set_at = self.at;
+        self.skip(u64::from(set_bytes), scratch)?;
+        Some(Entry {
+            id,
+            run,
+            exact: u128::from_le_bytes(exact),
+            set_at,
+            set_bytes,
+            set_len,
+        })
+    }
 }
 
 impl Index {
@@ -154,16 +236,26 @@ impl Index {
     /// An index built with other settings is refused.
     pub fn open(state_dir: &Path, settings: Settings) -> Result<Index, IndexError> {
         let path = state_dir.join("dedupe").join(FILE_NAME);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
+        let empty = |path: PathBuf, settings: Settings| Index {
+            path,
+            settings,
+            runs: Vec::new(),
+            entries: Vec::new(),
+            bands: Vec::new(),
+            file: None,
+        };
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IndexError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let file = match fs::File::open(&path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Index {
-                    path,
-                    settings,
-                    runs: Vec::new(),
-                    entries: Vec::new(),
-                    arena: Vec::new(),
-                });
+                return Ok(empty(path, settings));
             }
             Err(source) => {
                 return Err(IndexError::Io {
@@ -177,26 +269,31 @@ impl Index {
             path: path.clone(),
             detail: detail.to_string(),
         };
-        let body = bytes
-            .len()
+        let len = file.metadata().map_err(io("read", &path))?.len();
+        let body_len = len
             .checked_sub(8)
-            .and_then(|n| bytes.get(..n))
-            .filter(|b| b.starts_with(MAGIC))
+            .filter(|&n| n >= MAGIC.len() as u64)
             .ok_or_else(|| damaged("not a newsmill dedupe index"))?;
-        let stored = bytes
-            .get(body.len()..)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_le_bytes);
-        if stored != Some(xxh3_64(body)) {
-            return Err(damaged("checksum mismatch"));
+        let mut reader = HashingReader {
+            inner: BufReader::with_capacity(1 << 16, (&file).take(body_len)),
+            hasher: Xxh3::new(),
+            at: 0,
+        };
+        let mut magic = vec![0u8; MAGIC.len()];
+        reader
+            .exact(&mut magic)
+            .filter(|()| magic == MAGIC)
+            .ok_or_else(|| damaged("not a newsmill dedupe index"))?;
+        let mut line = Vec::new();
+        loop {
+            match reader.byte() {
+                Some(b'\n') => break,
+                Some(b) if line.len() < 1 << 24 => line.push(b),
+                _ => return Err(damaged("no header line")),
+            }
         }
-        let rest = &body[MAGIC.len()..];
-        let line_end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| damaged("no header line"))?;
-        let header: Header = serde_json::from_slice(&rest[..line_end])
-            .map_err(|e| damaged(&format!("header: {e}")))?;
+        let header: Header =
+            serde_json::from_slice(&line).map_err(|e| damaged(&format!("header: {e}")))?;
         if header.format != FORMAT {
             return Err(damaged(&format!(
                 "format {} (this newsmill reads format {FORMAT})",
@@ -209,25 +306,34 @@ impl Index {
                 path,
             });
         }
-        let arena = rest[line_end + 1..].to_vec();
-        let mut reader = Reader {
-            bytes: &arena,
-            at: 0,
-        };
         let mut entries = Vec::with_capacity(header.entries.min(1 << 24));
+        let mut bands = Vec::with_capacity(header.entries.min(1 << 24) * settings.bands);
+        let mut scratch = vec![0u8; 1 << 16];
         for _ in 0..header.entries {
-            entries.push(
-                reader
-                    .entry(settings.bands)
-                    .ok_or_else(|| damaged("truncated entry"))?,
-            );
+            let entry = reader
+                .entry(settings.bands, &mut bands, &mut scratch)
+                .ok_or_else(|| damaged("truncated entry"))?;
+            entries.push(entry);
         }
+        if reader.at != body_len {
+            return Err(damaged("trailing bytes after the entries"));
+        }
+        let mut stored = [0u8; 8];
+        let mut tail = reader.inner.into_inner().into_inner();
+        tail.read_exact(&mut stored)
+            .map_err(|_| damaged("checksum missing"))?;
+        if u64::from_le_bytes(stored) != reader.hasher.digest() {
+            return Err(damaged("checksum mismatch"));
+        }
+        entries.shrink_to_fit();
+        bands.shrink_to_fit();
         Ok(Index {
             path,
             settings,
             runs: header.runs,
             entries,
-            arena,
+            bands,
+            file: Some(file),
         })
     }
 
@@ -243,11 +349,43 @@ impl Index {
         }
     }
 
-    /// The decoded shingle set of an entry.
-    pub fn set(&self, entry: &Entry) -> Vec<u32> {
-        let mut out = Vec::with_capacity(entry.set_len);
+    /// The LSH band keys of entry `e`.
+    pub fn bands(&self, e: usize) -> &[u32] {
+        let n = self.settings.bands;
+        self.bands.get(e * n..(e + 1) * n).unwrap_or_default()
+    }
+
+    /// Bytes the in-memory index takes per entry (structs, ids and band keys; the shingle
+    /// sets stay in the file).
+    pub fn memory_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.entries.iter().map(|e| e.id.len()).sum::<usize>()
+            + self.bands.capacity() * 4
+    }
+
+    fn set_bytes(&self, entry: &Entry) -> Result<Vec<u8>, IndexError> {
+        let mut bytes = vec![0u8; entry.set_bytes as usize];
+        if bytes.is_empty() {
+            return Ok(bytes);
+        }
+        let file = self.file.as_ref().ok_or_else(|| IndexError::Damaged {
+            path: self.path.clone(),
+            detail: "an entry without its file".to_string(),
+        })?;
+        read_exact_at(file, &mut bytes, entry.set_at).map_err(|source| IndexError::Io {
+            action: "read",
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(bytes)
+    }
+
+    /// The decoded shingle set of an entry, read from the file.
+    pub fn set(&self, entry: &Entry) -> Result<Vec<u32>, IndexError> {
+        let bytes = self.set_bytes(entry)?;
+        let mut out = Vec::with_capacity(entry.set_len as usize);
         let mut reader = Reader {
-            bytes: self.arena.get(entry.set.clone()).unwrap_or_default(),
+            bytes: &bytes,
             at: 0,
         };
         let mut value = 0u32;
@@ -256,12 +394,7 @@ impl Index {
             value = value.wrapping_add(gap as u32);
             out.push(value);
         }
-        out
-    }
-
-    /// Bytes the entries take in the file.
-    pub fn entry_bytes(&self) -> usize {
-        self.arena.len()
+        Ok(out)
     }
 
     /// Writes the index with `new` entries added as run `started`, pruned to `bounds`, and
@@ -269,6 +402,29 @@ impl Index {
     pub fn commit(
         &self,
         new: &[NewEntry],
+        started: &str,
+        now: u64,
+        bounds: Bounds,
+    ) -> Result<usize, IndexError> {
+        let entry = |k: usize| {
+            new.get(k)
+                .map(|e| NewEntry {
+                    id: e.id.clone(),
+                    exact: e.exact,
+                    bands: e.bands.clone(),
+                    set: e.set.clone(),
+                })
+                .ok_or_else(|| std::io::Error::other("no such new entry"))
+        };
+        self.commit_with(new.len(), entry, started, now, bounds)
+    }
+
+    /// [`Index::commit`] with the `count` new entries produced one at a time by `entry(k)`,
+    /// so that a run's new sets are never all in memory.
+    pub fn commit_with(
+        &self,
+        count: usize,
+        mut entry: impl FnMut(usize) -> std::io::Result<NewEntry>,
         started: &str,
         now: u64,
         bounds: Bounds,
@@ -288,63 +444,73 @@ impl Index {
                 })
         };
         // Oldest first: old entries in file order, then this run's.
-        let old: Vec<&Entry> = self.entries.iter().filter(|e| !too_old(e.run)).collect();
-        let total = old.len() + new.len();
+        let old: Vec<usize> = (0..self.entries.len())
+            .filter(|&e| !too_old(self.entries[e].run))
+            .collect();
+        let total = old.len() + count;
         let skip = if bounds.max_entries > 0 {
             total.saturating_sub(bounds.max_entries)
         } else {
             0
         };
-        let mut body = Vec::new();
-        let mut kept_runs: BTreeMap<u32, ()> = BTreeMap::new();
-        let mut written = 0usize;
-        for e in old.iter().skip(skip) {
-            write_entry(
-                &mut body,
-                &e.id,
-                e.run,
-                e.exact,
-                &e.bands,
-                e.set_len,
-                self.arena.get(e.set.clone()).unwrap_or_default(),
-            );
-            kept_runs.insert(e.run, ());
-            written += 1;
-        }
-        let mut encoded = Vec::new();
-        for e in new.iter().skip(skip.saturating_sub(old.len())) {
-            encoded.clear();
-            let mut previous = 0u32;
-            for &v in &e.set {
-                put_varint(&mut encoded, u64::from(v.wrapping_sub(previous)));
-                previous = v;
-            }
-            write_entry(
-                &mut body,
-                &e.id,
-                run,
-                e.exact,
-                &e.bands,
-                e.set.len(),
-                &encoded,
-            );
+        let new = skip.saturating_sub(old.len()).min(count)..count;
+        let old = &old[skip.min(old.len())..];
+        let mut kept_runs: BTreeMap<u32, ()> =
+            old.iter().map(|&e| (self.entries[e].run, ())).collect();
+        if !new.is_empty() {
             kept_runs.insert(run, ());
-            written += 1;
         }
         runs.retain(|r| kept_runs.contains_key(&r.run));
+        let written = old.len() + new.len();
         let header = Header {
             format: FORMAT,
             settings: self.settings.clone(),
             runs,
             entries: written,
         };
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(serde_json::to_vec(&header).unwrap_or_default());
-        bytes.push(b'\n');
-        bytes.extend(body);
-        let checksum = xxh3_64(&bytes);
-        bytes.extend(checksum.to_le_bytes());
-        replace_atomically(&self.path, &bytes)?;
+        write_atomically(&self.path, |out| {
+            out.write_all(MAGIC)?;
+            out.write_all(&serde_json::to_vec(&header).unwrap_or_default())?;
+            out.write_all(b"\n")?;
+            let mut entry_bytes = Vec::new();
+            for &e in old {
+                let entry = &self.entries[e];
+                let set = self.set_bytes(entry).map_err(std::io::Error::other)?;
+                entry_bytes.clear();
+                write_entry(
+                    &mut entry_bytes,
+                    &entry.id,
+                    entry.run,
+                    entry.exact,
+                    self.bands(e),
+                    entry.set_len as usize,
+                    &set,
+                );
+                out.write_all(&entry_bytes)?;
+            }
+            let mut encoded = Vec::new();
+            for k in new.clone() {
+                let e = entry(k)?;
+                encoded.clear();
+                let mut previous = 0u32;
+                for &v in &e.set {
+                    put_varint(&mut encoded, u64::from(v.wrapping_sub(previous)));
+                    previous = v;
+                }
+                entry_bytes.clear();
+                write_entry(
+                    &mut entry_bytes,
+                    &e.id,
+                    run,
+                    e.exact,
+                    &e.bands,
+                    e.set.len(),
+                    &encoded,
+                );
+                out.write_all(&entry_bytes)?;
+            }
+            Ok(())
+        })?;
         Ok(written)
     }
 }
@@ -370,9 +536,31 @@ fn write_entry(
     out.extend(set);
 }
 
+/// Writes through to a file while hashing what was written.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Xxh3,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Temporary file, fsync, rename over the old file, fsync the directory: after a crash the
-/// path holds either the old index or the new one, never a mix.
-fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+/// path holds either the old index or the new one, never a mix. `body` writes everything
+/// before the checksum, which is appended here.
+fn write_atomically(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), IndexError> {
     let io = |action: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| IndexError::Io {
@@ -393,14 +581,45 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
         }
     }
     let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
-    let mut file = fs::File::create(&tmp).map_err(io("create", &tmp))?;
-    file.write_all(bytes).map_err(io("write", &tmp))?;
+    let file = fs::File::create(&tmp).map_err(io("create", &tmp))?;
+    let mut out = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 16, file),
+        hasher: Xxh3::new(),
+    };
+    body(&mut out).map_err(io("write", &tmp))?;
+    let checksum = out.hasher.digest();
+    let mut file = out.inner;
+    file.write_all(&checksum.to_le_bytes())
+        .map_err(io("write", &tmp))?;
+    let file = file
+        .into_inner()
+        .map_err(|e| io("write", &tmp)(e.into_error()))?;
     file.sync_all().map_err(io("sync", &tmp))?;
     drop(file);
     fs::rename(&tmp, path).map_err(io("rename into place", path))?;
     // Makes the rename itself durable; not every platform can open a directory.
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
     }
     Ok(())
 }
@@ -430,33 +649,5 @@ impl Reader<'_> {
             }
         }
         None
-    }
-
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
-    }
-
-    fn entry(&mut self, bands: usize) -> Option<Entry> {
-        let id_len = usize::try_from(self.varint()?).ok()?;
-        let id = String::from_utf8(self.take(id_len)?.to_vec()).ok()?;
-        let run = u32::try_from(self.varint()?).ok()?;
-        let exact = u128::from_le_bytes(self.take(16)?.try_into().ok()?);
-        let bands = (0..bands)
-            .map(|_| Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?)))
-            .collect::<Option<Box<[u32]>>>()?;
-        let set_len = usize::try_from(self.varint()?).ok()?;
-        let byte_len = usize::try_from(self.varint()?).ok()?;
-        let start = self.at;
-        self.take(byte_len)?;
-        Some(Entry {
-            id,
-            run,
-            exact,
-            bands,
-            set: start..self.at,
-            set_len,
-        })
     }
 }

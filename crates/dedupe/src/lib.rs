@@ -6,15 +6,21 @@
 //! representatives chosen by the keep rule. `apply` attaches the [`ClusterLink`]s. With a
 //! `[state] dir`, a persistent [`index`] adds earlier runs' articles as candidates, and
 //! `finish` adds this run's.
+//!
+//! Memory holds a compact record per document; band keys, fingerprints, raw story pairs and
+//! shingle sets go to scratch files under `[run] work_dir`, so the stage's state
+//! stays at a few hundred bytes per document however large the corpus.
 
 mod cluster;
 mod config;
 pub mod index;
 pub mod minhash;
 mod observe;
+mod spill;
 pub mod text;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use newsmill_core::{
@@ -24,9 +30,12 @@ use newsmill_core::{
 
 pub use config::{Action, DOC, DedupeConfig};
 
-use cluster::{Evidence, Plan, PlanParams, PlannedLink, Rule, StoryRule};
+use cluster::{ABSENT, Evidence, Plan, PlanParams, PlannedLink, Rule, Sets, StoryRule};
 use index::{Bounds, Index, IndexError, NewEntry, Settings};
-use observe::{SetObserver, SketchObserver, Sketcher, Wanted};
+use observe::{
+    DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, SetObserver, SketchObserver, Sketcher, wanted,
+};
+use spill::{Partitions, SetFile, SetLoc};
 use text::{Scratch, compact, longest_shared_run, story_contains, trim_passage};
 
 /// Longest evidence passage attached to a link, in characters (including the "…").
@@ -38,41 +47,91 @@ pub enum DedupeError {
     Config(Vec<(String, String, Vec<String>)>),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error("cannot create the dedupe scratch directory in {path}: {source}")]
+    Scratch {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// An article of this run to add to the index in `finish`.
+struct Pending {
+    doc: u32,
+    set: SetLoc,
+    bands: SetLoc,
 }
 
 /// What `apply` needs after both rounds are decided.
 #[derive(Default)]
 struct Decision {
-    /// Keep-order sketches (ids of representatives for the links).
-    docs: Vec<observe::DocSketch>,
-    index_of_seq: HashMap<u64, u32>,
-    links: HashMap<u32, Vec<PlannedLink>>,
-    /// Shingle sets of duplicate-cluster representatives, for evidence passages.
-    rep_sets: HashMap<u32, Vec<u32>>,
-    /// Story shingle sets of story representatives, for evidence passages.
-    story_rep_sets: HashMap<u32, Vec<u32>>,
+    /// Keep-order records (ids of representatives for the links) and their id arena.
+    docs: Vec<DocRecord>,
+    ids: String,
+    seq_to_idx: Vec<u32>,
+    /// Duplicate and story links by keep index.
+    dups: Vec<Option<PlannedLink>>,
+    stories: Vec<Option<PlannedLink>>,
+    /// Where round 1 stored each document's sets, by keep index (representatives' sets give
+    /// the evidence passages).
+    dup_sets: Vec<SetLoc>,
+    story_sets: Vec<SetLoc>,
     /// Documents that duplicate an article of an earlier run: the index entry and evidence.
     index_links: HashMap<u32, (u32, Evidence)>,
     /// This run's articles to add to the index in `finish`, in keep order.
-    pending: Vec<NewEntry>,
+    pending: Vec<Pending>,
+}
+
+/// The run's scratch directory (removed when the stage is dropped) and its files.
+struct Scratchpad {
+    dir: tempfile::TempDir,
+    round0: Arc<RoundZeroSpill>,
+    sets: Arc<SetFile>,
+}
+
+impl Scratchpad {
+    fn create(parent: &Path, cfg: &DedupeConfig) -> std::io::Result<Scratchpad> {
+        std::fs::create_dir_all(parent)?;
+        let dir = tempfile::Builder::new()
+            .prefix("newsmill-dedupe-")
+            .tempdir_in(parent)?;
+        let story_parts = if cfg.story {
+            1 << STORY_PARTITION_BITS
+        } else {
+            0
+        };
+        let round0 = Arc::new(RoundZeroSpill {
+            bands: Partitions::create(dir.path(), "bands", cfg.bands)?,
+            story: Partitions::create(dir.path(), "story", story_parts)?,
+        });
+        let sets = Arc::new(SetFile::create(dir.path().join("sets.bin"))?);
+        Ok(Scratchpad { dir, round0, sets })
+    }
 }
 
 pub struct DedupeStage {
     cfg: DedupeConfig,
     sketcher: Arc<Sketcher>,
+    scratch: Scratchpad,
     plan: Option<Plan>,
-    wanted: Arc<HashMap<u64, Wanted>>,
+    wanted: Arc<Vec<u8>>,
     decision: Decision,
     index: Option<Index>,
+}
+
+fn io_error(action: &str) -> impl Fn(std::io::Error) -> StageError + '_ {
+    move |e| StageError::Other(format!("dedupe could not {action} its scratch files: {e}"))
 }
 
 impl DedupeStage {
     /// The stage as the driver builds it: with `index = true` and a `[state] dir`, the
     /// persistent index is opened now, so a damaged index or one built with other hashing
-    /// settings stops the run before any work.
+    /// settings stops the run before any work. Scratch files go to `[run] work_dir` (the
+    /// system's temporary directory when unset).
     pub fn build(cfg: DedupeConfig, ctx: &BuildContext) -> Result<DedupeStage, DedupeError> {
         let state_dir = ctx.state_dir.clone().filter(|_| cfg.index);
-        let mut stage = DedupeStage::new(cfg)?;
+        let work_dir = ctx.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let mut stage = DedupeStage::with_scratch(cfg, &work_dir)?;
         if let Some(dir) = state_dir {
             let index = Index::open(&dir, Settings::of(&stage.cfg))?;
             tracing::info!(
@@ -86,15 +145,26 @@ impl DedupeStage {
         Ok(stage)
     }
 
-    /// The stage without a persistent index.
+    /// The stage without a persistent index, with scratch files in the system's temporary
+    /// directory.
     pub fn new(cfg: DedupeConfig) -> Result<DedupeStage, DedupeError> {
+        DedupeStage::with_scratch(cfg, &std::env::temp_dir())
+    }
+
+    fn with_scratch(cfg: DedupeConfig, work_dir: &Path) -> Result<DedupeStage, DedupeError> {
         let problems = cfg.problems();
         if !problems.is_empty() {
             return Err(DedupeError::Config(problems));
         }
+        let scratch =
+            Scratchpad::create(work_dir, &cfg).map_err(|source| DedupeError::Scratch {
+                path: work_dir.to_path_buf(),
+                source,
+            })?;
         Ok(DedupeStage {
             sketcher: Arc::new(Sketcher::new(&cfg)),
             cfg,
+            scratch,
             plan: None,
             wanted: Arc::default(),
             decision: Decision::default(),
@@ -103,32 +173,36 @@ impl DedupeStage {
     }
 
     fn decide_candidates(&mut self, state: Box<dyn Observer>) -> Result<Tally, StageError> {
-        let sketches = state
+        let mut observed = state
             .into_any()
             .downcast::<SketchObserver>()
-            .map_err(|_| StageError::Other("dedupe round 0 got a foreign observer".into()))?
-            .sketches;
+            .map_err(|_| StageError::Other("dedupe round 0 got a foreign observer".into()))?;
+        if observed.too_many {
+            return Err(StageError::Fatal(
+                "dedupe handles at most 4,294,967,295 documents per run".into(),
+            ));
+        }
+        observed.flush();
+        let SketchObserver { docs, ids, .. } = *observed;
         let mut tally = Tally::default();
-        tally.add("documents", sketches.len() as u64);
-        let state: usize = sketches.iter().map(observe::DocSketch::bytes).sum();
-        let story: usize = sketches
-            .iter()
-            .map(|s| std::mem::size_of_val(&*s.story))
-            .sum();
+        tally.add("documents", docs.len() as u64);
+        // The state round 0 keeps per document: its record and id (band keys and story
+        // fingerprints are in the scratch partitions).
+        let state = docs.len() * std::mem::size_of::<DocRecord>() + ids.len();
         tally.add("sketch-bytes", state as u64);
-        tally.add("sketch-story-bytes", story as u64);
         let params = PlanParams {
             max_bucket: self.cfg.max_bucket,
             story_max_df: self.cfg.story_max_df,
             story_max_candidates: self.cfg.story_max_candidates,
             index: self.index.as_ref(),
+            scratch: self.scratch.dir.path(),
         };
-        let plan = cluster::plan(sketches, params, &mut tally);
+        let plan = cluster::plan(docs, ids, &self.scratch.round0, params, &mut tally)
+            .map_err(io_error("read"))?;
         tracing::info!(
             documents = plan.docs.len(),
             candidates = plan.pairs.len(),
             story_candidates = plan.story_pairs.len(),
-            to_verify = plan.wanted.len(),
             "Found near-duplicate candidates."
         );
         self.wanted = Arc::new(plan.wanted.clone());
@@ -141,41 +215,59 @@ impl DedupeStage {
             .into_any()
             .downcast::<SetObserver>()
             .map_err(|_| StageError::Other("dedupe round 1 got a foreign observer".into()))?;
-        let SetObserver {
-            sets, story_sets, ..
-        } = *observed;
-        let plan = self
+        let mut plan = self
             .plan
             .take()
             .ok_or_else(|| StageError::Other("dedupe round 1 decided before round 0".into()))?;
-        let index_of_seq: HashMap<u64, u32> = plan
-            .docs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.seq, i as u32))
-            .collect();
-        let by_index = |sets: Vec<(u64, Vec<u32>)>| -> HashMap<u32, Vec<u32>> {
-            sets.into_iter()
-                .filter_map(|(seq, set)| Some((*index_of_seq.get(&seq)?, set)))
-                .collect()
-        };
-        let mut sets = by_index(sets);
-        let mut story_sets = by_index(story_sets);
-
+        self.wanted = Arc::default();
+        plan.wanted = Vec::new();
+        self.scratch.sets.seal().map_err(io_error("write"))?;
+        let started = std::time::Instant::now();
+        let n = plan.docs.len();
+        let mut dup_sets = vec![SetLoc::NONE; n];
+        let mut story_sets = vec![SetLoc::NONE; if self.cfg.story { n } else { 0 }];
+        let mut band_sets: HashMap<u32, SetLoc> = HashMap::new();
+        for stored in observed.stored {
+            let Some(&idx) = plan.seq_to_idx.get(stored.seq as usize) else {
+                continue;
+            };
+            if idx == ABSENT {
+                continue;
+            }
+            let slot = match stored.what {
+                wanted::DUPLICATE => dup_sets.get_mut(idx as usize),
+                wanted::STORY => story_sets.get_mut(idx as usize),
+                _ => {
+                    band_sets.insert(idx, stored.loc);
+                    None
+                }
+            };
+            if let Some(slot) = slot {
+                *slot = stored.loc;
+            }
+        }
+        let file = &*self.scratch.sets;
+        let located = started.elapsed().as_secs_f64();
         let mut tally = Tally::default();
+        tally.add("set-file-bytes", file.bytes());
+        let sets = Sets {
+            file,
+            locs: &dup_sets,
+        };
+
         let rule = Rule {
             threshold: self.cfg.threshold,
             containment_threshold: self.cfg.containment_threshold,
             min_shingles: self.cfg.min_shingles,
         };
-        let n = plan.docs.len();
         // Matches against earlier runs come first: those articles were kept already.
         let mut index_links: HashMap<u32, (u32, Evidence)> = HashMap::new();
         if let Some(index) = &self.index {
-            let matches = cluster::index_matches(&plan, &sets, index, rule, &mut tally);
+            let matches = cluster::index_matches(&plan, &sets, index, rule, &mut tally)
+                .map_err(io_error("read"))?;
             for j in 0..n {
-                if let Some(m) = matches[plan.leader[j] as usize] {
-                    index_links.insert(j as u32, m);
+                if let Some(m) = matches.get(&plan.leader[j]) {
+                    index_links.insert(j as u32, *m);
                 }
             }
             tally.add("index-duplicates", index_links.len() as u64);
@@ -183,81 +275,92 @@ impl DedupeStage {
         let taken: Vec<bool> = (0..n as u32)
             .map(|j| index_links.contains_key(&j))
             .collect();
-        let dups = cluster::duplicates(&plan, &sets, rule, &taken, &mut tally);
+        let dups = cluster::duplicates(&plan, &sets, rule, &taken, &mut tally)
+            .map_err(io_error("read"))?;
+        plan.pairs = Vec::new();
+        let verified = started.elapsed().as_secs_f64();
         let stories = if self.cfg.story {
+            let story = Sets {
+                file,
+                locs: &story_sets,
+            };
+            let pairs = std::mem::take(&mut plan.story_pairs);
             cluster::stories(
                 &plan,
+                pairs,
                 &dups,
                 &taken,
-                &story_sets,
+                &story,
                 StoryRule {
                     min_shared: self.cfg.story_min_shared,
                     min_quoted: self.cfg.story_min_quoted,
                 },
                 &mut tally,
             )
+            .map_err(io_error("read"))?
         } else {
             Vec::new()
         };
 
-        let mut links: HashMap<u32, Vec<PlannedLink>> = HashMap::new();
-        for (i, link) in dups.iter().chain(&stories).enumerate() {
-            if let Some(link) = link {
-                links.entry((i % n) as u32).or_default().push(*link);
-            }
-        }
         // New articles of this run for the index: every leader that is neither a copy of an
         // earlier run's article nor a member of a duplicate cluster.
+        tracing::info!(
+            located,
+            duplicates = verified - located,
+            stories = started.elapsed().as_secs_f64() - verified,
+            "Verified candidates on the scratch sets."
+        );
         let mut pending = Vec::new();
-        let mut docs = plan.docs;
         if self.index.is_some() {
-            for (j, doc) in docs.iter_mut().enumerate() {
+            for j in 0..n {
                 let unit = plan.leader[j] as usize == j
                     && !taken[j]
                     && dups[j].is_none_or(|l| l.rep as usize == j);
-                let bands = std::mem::take(&mut doc.bands);
-                if !unit {
-                    continue;
+                if unit {
+                    pending.push(Pending {
+                        doc: j as u32,
+                        set: dup_sets[j],
+                        bands: band_sets.get(&(j as u32)).copied().unwrap_or(SetLoc::NONE),
+                    });
                 }
-                let set = if dups[j].is_some() {
-                    sets.get(&(j as u32)).cloned()
-                } else {
-                    sets.remove(&(j as u32))
-                };
-                pending.push(NewEntry {
-                    id: doc.id.to_string(),
-                    exact: doc.exact,
-                    bands,
-                    set: set.unwrap_or_default(),
-                });
             }
         }
-        // Only representatives' sets are needed from here on.
-        let reps: HashSet<u32> = dups.iter().flatten().map(|l| l.rep).collect();
-        sets.retain(|i, _| reps.contains(i));
-        let story_reps: HashSet<u32> = stories.iter().flatten().map(|l| l.rep).collect();
-        story_sets.retain(|i, _| story_reps.contains(i));
         tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
             clusters = tally.0.get("clusters").copied().unwrap_or(0),
             duplicates = tally.0.get("duplicates").copied().unwrap_or(0),
             "Clustered duplicates."
         );
-        self.wanted = Arc::default();
+        let Plan {
+            docs,
+            ids,
+            seq_to_idx,
+            ..
+        } = plan;
         self.decision = Decision {
             docs,
-            index_of_seq,
-            links,
-            rep_sets: sets,
-            story_rep_sets: story_sets,
+            ids,
+            seq_to_idx,
+            dups,
+            stories,
+            dup_sets,
+            story_sets,
             index_links,
             pending,
         };
         Ok(tally)
     }
 
+    fn rep_id(&self, rep: u32) -> &str {
+        self.decision
+            .docs
+            .get(rep as usize)
+            .map_or("", |d| d.id(&self.decision.ids))
+    }
+
     fn link(&self, doc: &Document, planned: &PlannedLink, scratch: &mut Scratch) -> ClusterLink {
-        let rep = &self.decision.docs[planned.rep as usize];
-        let own = rep.seq == doc.seq;
+        let rep_seq = self.decision.docs.get(planned.rep as usize).map(|d| d.seq);
+        let own = rep_seq.is_some_and(|s| u64::from(s) == doc.seq);
         let passage = if own {
             trim_passage(&doc.text, PASSAGE_CHARS)
         } else {
@@ -267,10 +370,11 @@ impl DedupeStage {
             ClusterKind::Duplicate => "dup:",
             ClusterKind::Story => "story:",
         };
+        let rep = self.rep_id(planned.rep);
         ClusterLink {
             kind: planned.kind,
-            cluster: format!("{prefix}{}", rep.id),
-            representative: rep.id.to_string(),
+            cluster: format!("{prefix}{rep}"),
+            representative: rep.to_string(),
             representative_run: None,
             similarity: planned.evidence.similarity,
             containment: planned.evidence.containment,
@@ -290,7 +394,7 @@ impl DedupeStage {
     ) -> Option<ClusterLink> {
         let index = self.index.as_ref()?;
         let entry = index.entries.get(entry as usize)?;
-        let rep_set = index.set(entry);
+        let rep_set = index.set(entry).unwrap_or_default();
         self.sketcher.shingles(&doc.text, scratch);
         let span = longest_shared_run(
             &scratch.tokens,
@@ -301,7 +405,7 @@ impl DedupeStage {
         Some(ClusterLink {
             kind: ClusterKind::Duplicate,
             cluster: format!("dup:{}", entry.id),
-            representative: entry.id.clone(),
+            representative: entry.id.to_string(),
             representative_run: Some(index.run_started(entry.run)),
             similarity: evidence.similarity,
             containment: evidence.containment,
@@ -319,11 +423,20 @@ impl DedupeStage {
         planned: &PlannedLink,
         scratch: &mut Scratch,
     ) -> String {
+        let locs = match planned.kind {
+            ClusterKind::Duplicate => &self.decision.dup_sets,
+            ClusterKind::Story => &self.decision.story_sets,
+        };
+        let loc = locs
+            .get(planned.rep as usize)
+            .copied()
+            .unwrap_or(SetLoc::NONE);
+        let mut rep_set = Vec::new();
+        if !loc.is_some() || self.scratch.sets.read(loc, &mut rep_set).is_err() {
+            return String::new();
+        }
         let span = match planned.kind {
             ClusterKind::Duplicate => {
-                let Some(rep_set) = self.decision.rep_sets.get(&planned.rep) else {
-                    return String::new();
-                };
                 self.sketcher.shingles(&doc.text, scratch);
                 longest_shared_run(
                     &scratch.tokens,
@@ -333,20 +446,38 @@ impl DedupeStage {
                 )
             }
             ClusterKind::Story => {
-                let Some(rep_set) = self.decision.story_rep_sets.get(&planned.rep) else {
-                    return String::new();
-                };
                 self.sketcher.story_shingles(&doc.text, scratch);
                 longest_shared_run(
                     &scratch.tokens,
                     &scratch.shingles,
                     self.cfg.story_shingle_size,
-                    |_, h| story_contains(rep_set, h),
+                    |_, h| story_contains(&rep_set, h),
                 )
             }
         };
         span.and_then(|(s, e)| doc.text.get(s..e))
             .map_or_else(String::new, |p| trim_passage(p, PASSAGE_CHARS))
+    }
+
+    /// This run's `k`-th new index entry, read back from the scratch set file.
+    fn pending_entry(&self, k: usize) -> std::io::Result<NewEntry> {
+        let file = &self.scratch.sets;
+        let p = self
+            .decision
+            .pending
+            .get(k)
+            .ok_or_else(|| std::io::Error::other("no such pending entry"))?;
+        let doc = self.decision.docs.get(p.doc as usize);
+        let mut set = Vec::new();
+        let mut bands = Vec::new();
+        file.read(p.set, &mut set)?;
+        file.read(p.bands, &mut bands)?;
+        Ok(NewEntry {
+            id: doc.map_or("", |d| d.id(&self.decision.ids)).to_string(),
+            exact: doc.map_or(0, |d| d.exact),
+            bands: bands.into_boxed_slice(),
+            set,
+        })
     }
 }
 
@@ -361,9 +492,16 @@ impl Stage for DedupeStage {
 
     fn new_observer(&self, round: usize) -> Box<dyn Observer> {
         if round == 0 {
-            Box::new(SketchObserver::new(self.sketcher.clone()))
+            Box::new(SketchObserver::new(
+                self.sketcher.clone(),
+                self.scratch.round0.clone(),
+            ))
         } else {
-            Box::new(SetObserver::new(self.sketcher.clone(), self.wanted.clone()))
+            Box::new(SetObserver::new(
+                self.sketcher.clone(),
+                self.wanted.clone(),
+                self.scratch.sets.clone(),
+            ))
         }
     }
 
@@ -378,31 +516,35 @@ impl Stage for DedupeStage {
     }
 
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError> {
-        let Some(index) = self.decision.index_of_seq.get(&doc.seq) else {
+        let Some(&index) = usize::try_from(doc.seq)
+            .ok()
+            .and_then(|seq| self.decision.seq_to_idx.get(seq))
+        else {
             return Ok(Verdict::Keep);
         };
+        if index == ABSENT {
+            return Ok(Verdict::Keep);
+        }
         let mut scratch = Scratch::default();
         let mut duplicate = false;
         let earlier = self
             .decision
             .index_links
-            .get(index)
+            .get(&index)
             .and_then(|&(entry, evidence)| self.index_link(doc, entry, evidence, &mut scratch));
         if let Some(link) = earlier {
             doc.links.retain(|l| l.kind != link.kind);
             doc.links.push(link);
             duplicate = true;
         }
-        let planned = self
-            .decision
-            .links
-            .get(index)
-            .map_or(&[][..], Vec::as_slice);
+        let planned = [&self.decision.dups, &self.decision.stories]
+            .into_iter()
+            .filter_map(|links| links.get(index as usize).copied().flatten());
         for planned in planned {
-            if planned.kind == ClusterKind::Duplicate && planned.rep != *index {
+            if planned.kind == ClusterKind::Duplicate && planned.rep != index {
                 duplicate = true;
             }
-            let link = self.link(doc, planned, &mut scratch);
+            let link = self.link(doc, &planned, &mut scratch);
             doc.links.retain(|l| l.kind != link.kind);
             doc.links.push(link);
         }
@@ -427,12 +569,13 @@ impl Stage for DedupeStage {
             max_age_days: self.cfg.index_max_age_days,
             max_entries: self.cfg.index_max_entries,
         };
+        let added = self.decision.pending.len();
         let written = index
-            .commit(&self.decision.pending, &run.started, now, bounds)
+            .commit_with(added, |k| self.pending_entry(k), &run.started, now, bounds)
             .map_err(|e| StageError::Other(e.to_string()))?;
         tracing::info!(
             path = %index.path().display(),
-            added = self.decision.pending.len(),
+            added,
             entries = written,
             "Committed the dedupe index."
         );

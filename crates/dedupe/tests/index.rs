@@ -71,7 +71,7 @@ fn run(
 
 fn entries(state: &Path) -> Vec<String> {
     let index = Index::open(state, Settings::of(&DedupeConfig::default())).expect("opens");
-    index.entries.iter().map(|e| e.id.clone()).collect()
+    index.entries.iter().map(|e| e.id.to_string()).collect()
 }
 
 #[test]
@@ -233,6 +233,34 @@ fn pruning_keeps_the_newest_entries_and_drops_old_runs() {
         .unwrap();
     let index = Index::open(state.path(), Settings::of(&DedupeConfig::default())).unwrap();
     assert_eq!(entries(state.path()), ["late"]);
-    assert_eq!(index.set(&index.entries[0]), [3, 70, 1 << 30, u32::MAX]);
+    assert_eq!(
+        index.set(&index.entries[0]).unwrap(),
+        [3, 70, 1 << 30, u32::MAX]
+    );
     assert_eq!(index.runs[0].run, 3);
+}
+
+#[test]
+fn the_index_keeps_its_shingle_sets_in_the_file_not_in_memory() {
+    let state = tempfile::tempdir().unwrap();
+    run(
+        DedupeConfig::default(),
+        state.path(),
+        &seeds(),
+        "2026-11-20T06:00:00Z",
+    );
+    let index = Index::open(state.path(), Settings::of(&DedupeConfig::default())).unwrap();
+    let file = std::fs::metadata(index.path()).unwrap().len() as usize;
+    let per_entry = index.memory_bytes() / index.entries.len();
+    // Ids, runs, exact keys, band keys and set positions: the sets (most of the file) are
+    // read by position when a candidate needs them.
+    assert!(per_entry <= 300, "{per_entry} bytes per entry");
+    assert!(
+        index.memory_bytes() * 4 < file,
+        "{} of {file}",
+        index.memory_bytes()
+    );
+    for entry in &index.entries {
+        assert!(!index.set(entry).unwrap().is_empty());
+    }
 }

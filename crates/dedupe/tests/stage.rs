@@ -469,3 +469,26 @@ fn empty_and_odd_texts_pass_through() {
     assert!(out.verdicts.iter().all(|v| *v == Verdict::Keep));
     assert!(out.docs[0].links.is_empty() && out.docs[1].links.is_empty());
 }
+
+#[test]
+fn scratch_files_live_in_the_work_dir_and_go_with_the_stage() {
+    let work = tempfile::tempdir().unwrap();
+    let ctx = newsmill_core::BuildContext {
+        work_dir: Some(work.path().join("scratch")),
+        ..Default::default()
+    };
+    let docs: Vec<Document> = SEEDS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| doc(i as u64, &format!("{i:03}"), None, t))
+        .collect();
+    let mut stage = DedupeStage::build(DedupeConfig::default(), &ctx).expect("builds");
+    for round in 0..stage.observation_rounds() {
+        let merged = observe(&stage, round, &docs, Grouping::OneObserverPerDoc);
+        stage.decide(round, merged).expect("decide");
+    }
+    let listing = |p: &std::path::Path| std::fs::read_dir(p).unwrap().count();
+    assert_eq!(listing(&work.path().join("scratch")), 1);
+    drop(stage);
+    assert_eq!(listing(&work.path().join("scratch")), 0);
+}
