@@ -61,7 +61,7 @@ pub const RUN_KEYS: &[KeyDoc] = &[
         kind: "string",
         default: "\"\"",
         choices: &[],
-        doc: "Directory for the compressed work files between passes; empty means the system's temporary directory.",
+        doc: "Directory for the compressed work files between passes and the dedupe stage's scratch files (a few GB at a million documents); empty means the system's temporary directory.",
     },
     KeyDoc {
         name: "log_every_seconds",
