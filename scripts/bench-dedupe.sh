@@ -94,21 +94,7 @@ EOF
     2>"$work/log" || { echo "newsmill failed; see $work/log" >&2; exit 1; }
   end=$(date +%s.%N)
   echo "$end - $start" | bc >"$work/wall"
-  python3 - "$work" "$scratch/news$size.jsonl" <<'PY'
-import csv, json, sys
-work, corpus = sys.argv[1], sys.argv[2]
-cluster = {}
-with open(f"{work}/out/clusters.csv", newline="", encoding="utf-8-sig") as f:
-    for row in csv.DictReader(f):
-        if row["kind"] == "duplicate":
-            cluster[row["article_id"]] = row["cluster"]
-with open(corpus, encoding="utf-8") as f, open(f"{work}/pred.csv", "w", newline="") as out:
-    w = csv.writer(out)
-    w.writerow(["id", "cluster"])
-    for line in f:
-        doc_id = json.loads(line)["id"]
-        w.writerow([doc_id, cluster.get(doc_id, doc_id)])
-PY
+  python3 scripts/clusters-to-pred.py "$work/out/clusters.csv" "$scratch/news$size.jsonl" "$work/pred.csv"
   python3 "$bench/score_dedupe.py" "$scratch/news$size.labels.csv" "$work/pred.csv" | sed 's/^/  /'
   python3 - "$work" "$scratch/news$size.jsonl" <<'PY'
 import json, os, sys

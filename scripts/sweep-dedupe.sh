@@ -83,19 +83,10 @@ TOML
     || { echo "newsmill failed on $setting; see $work/log" >&2; exit 1; }
   end=$(date +%s.%N)
   python3 - "$work" "$jsonl" "$labels" "$setting" "$(echo "$end - $start" | bc)" "$bench" <<'PY'
-import csv, json, subprocess, sys
+import subprocess, sys
 work, corpus, labels, setting, wall, bench = sys.argv[1:]
-cluster = {}
-with open(f"{work}/out/clusters.csv", newline="", encoding="utf-8-sig") as f:
-    for row in csv.DictReader(f):
-        if row["kind"] == "duplicate":
-            cluster[row["article_id"]] = row["cluster"]
-with open(corpus, encoding="utf-8") as f, open(f"{work}/pred.csv", "w", newline="") as out:
-    w = csv.writer(out)
-    w.writerow(["id", "cluster"])
-    for line in f:
-        doc_id = json.loads(line)["id"]
-        w.writerow([doc_id, cluster.get(doc_id, doc_id)])
+subprocess.run([sys.executable, "scripts/clusters-to-pred.py", f"{work}/out/clusters.csv", corpus,
+                f"{work}/pred.csv"], check=True)
 report = subprocess.run([sys.executable, f"{bench}/score_dedupe.py", labels, f"{work}/pred.csv"],
                         capture_output=True, text=True, check=True).stdout
 p = r = f1 = ari = float("nan")
