@@ -244,14 +244,6 @@ impl Index {
             bands: Vec::new(),
             file: None,
         };
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| IndexError::Io {
-                action,
-                path,
-                source,
-            }
-        };
         let file = match fs::File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -554,6 +546,16 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// `map_err` adapter: an I/O failure while doing `action` on `path`.
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> IndexError {
+    let path = path.to_path_buf();
+    move |source| IndexError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
 /// Temporary file, fsync, rename over the old file, fsync the directory: after a crash the
 /// path holds either the old index or the new one, never a mix. `body` writes everything
 /// before the checksum, which is appended here.
@@ -561,14 +563,6 @@ fn write_atomically(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), IndexError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| IndexError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io("create the directory of", path))?;
     // A run killed while writing leaves its temporary file behind; it was never the index.

@@ -40,6 +40,16 @@ fn build(cfg: DedupeConfig, state: &Path) -> Result<DedupeStage, DedupeError> {
 }
 
 /// One run as the driver makes it, `finish` included; returns the stage and the documents.
+/// A first run over the five seeds with the default settings, committed to the index in `state`.
+fn index_seeds(state: &Path) {
+    run(
+        DedupeConfig::default(),
+        state,
+        &seeds(),
+        "2026-11-20T06:00:00Z",
+    );
+}
+
 fn run(
     cfg: DedupeConfig,
     state: &Path,
@@ -168,12 +178,7 @@ fn an_index_built_with_other_hashing_settings_is_refused() {
 #[test]
 fn a_damaged_index_is_refused_with_its_path() {
     let state = tempfile::tempdir().unwrap();
-    run(
-        DedupeConfig::default(),
-        state.path(),
-        &seeds(),
-        "2026-11-20T06:00:00Z",
-    );
+    index_seeds(state.path());
     let path = state.path().join("dedupe/index.bin");
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -243,12 +248,7 @@ fn pruning_keeps_the_newest_entries_and_drops_old_runs() {
 #[test]
 fn the_index_keeps_its_shingle_sets_in_the_file_not_in_memory() {
     let state = tempfile::tempdir().unwrap();
-    run(
-        DedupeConfig::default(),
-        state.path(),
-        &seeds(),
-        "2026-11-20T06:00:00Z",
-    );
+    index_seeds(state.path());
     let index = Index::open(state.path(), Settings::of(&DedupeConfig::default())).unwrap();
     let file = std::fs::metadata(index.path()).unwrap().len() as usize;
     let per_entry = index.memory_bytes() / index.entries.len();
