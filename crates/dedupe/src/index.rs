@@ -179,15 +179,7 @@ impl<R: Read> HashingReader<R> {
     }
 
     fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Some(v);
-            }
-        }
-        None
+        decode_varint(|| self.byte())
     }
 
     /// Reads and hashes `n` bytes without keeping them.
@@ -364,10 +356,12 @@ impl Index {
             path: self.path.clone(),
             detail: "an entry without its file".to_string(),
         })?;
-        read_exact_at(file, &mut bytes, entry.set_at).map_err(|source| IndexError::Io {
-            action: "read",
-            path: self.path.clone(),
-            source,
+        crate::spill::read_exact_at(file, &mut bytes, entry.set_at).map_err(|source| {
+            IndexError::Io {
+                action: "read",
+                path: self.path.clone(),
+                source,
+            }
         })?;
         Ok(bytes)
     }
@@ -598,32 +592,25 @@ fn write_atomically(
     Ok(())
 }
 
-#[cfg(unix)]
-fn read_exact_at(file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
-
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// The LEB128 varint whose bytes `next_byte` yields; `None` when they run out or overflow.
+fn decode_varint(mut next_byte: impl FnMut() -> Option<u8>) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = next_byte()?;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
 }
 
 struct Reader<'a> {
@@ -633,15 +620,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
+        decode_varint(|| {
             let b = *self.bytes.get(self.at)?;
             self.at += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Some(v);
-            }
-        }
-        None
+            Some(b)
+        })
     }
 }
