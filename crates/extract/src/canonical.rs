@@ -36,7 +36,7 @@ const GIVEN_NAME_VARIANTS: &[(&str, &str)] = &[
     ("Lavrentiy", "Lavrenty"),
 ];
 
-const PLACE_ALIASES: &[(&str, &str)] = &[
+pub(crate) const PLACE_ALIASES: &[(&str, &str)] = &[
     ("U.S.", "United States"),
     ("US", "United States"),
     ("U.S.A.", "United States"),

@@ -12,7 +12,7 @@
 //! 3. Mentions of one person are grouped under the fullest form used in the article
 //!    ("Netanyahu" → "Benjamin Netanyahu"), comparing folded spellings.
 //!
-//! The word lists below also feed the tagger's gazetteer features (titles, organisation and
+//! The word lists below also feed the tagger's features (titles, organisation words and heads, and
 //! place words): changing them changes the features, so the model must be retrained.
 
 use std::collections::HashMap;
@@ -247,6 +247,42 @@ pub(crate) const ORG_CUES: &[&str] = &[
     "Technologies",
 ];
 
+/// Lower-case common nouns that head the name of an organisation printed next to them:
+/// "Foreign Policy magazine", "Interfax news agency", "the Likud party", "the daily Haaretz".
+/// CoNLL-2003 tags such names ORG and the noun O. Nouns that as often follow a nationality or
+/// a person ("government", "administration", "militia") are left out.
+pub(crate) const ORG_HEAD_NOUNS: &[&str] = &[
+    "magazine",
+    "newspaper",
+    "paper",
+    "daily",
+    "weekly",
+    "tabloid",
+    "journal",
+    "newsletter",
+    "news",
+    "agency",
+    "broadcaster",
+    "network",
+    "channel",
+    "television",
+    "radio",
+    "website",
+    "party",
+    "movement",
+    "union",
+    "group",
+    "company",
+    "firm",
+    "bank",
+    "carrier",
+    "airline",
+    "club",
+    "fund",
+    "institute",
+    "foundation",
+];
+
 pub(crate) const LOC_CUES: &[&str] = &[
     "Heights",
     "Sea",
@@ -470,6 +506,22 @@ pub fn find_with(text: &str, model: &NerModel, authors: &[String]) -> Found {
         }
         let mut first = first;
         let mut title_from = None;
+        if kind != EntityKind::PER
+            && let Some(g) = person_after_organisation(&words, first, end)
+        {
+            // "… of the Armed Forces Valery Gerasimov": the organisation, then the person.
+            let name = &text[toks[first].0..toks[g - 1].1];
+            raw.push(RawMention {
+                start: toks[first].0,
+                end: toks[g - 1].1,
+                kind,
+                sure: true,
+                title: None,
+                canonical: canonical_for(name, kind),
+            });
+            first = g;
+            kind = EntityKind::PER;
+        }
         if kind == EntityKind::PER {
             // "… ambassador to Tehran Levan Dzhagaryan": a place right before a given name.
             let after_preposition =
@@ -526,6 +578,21 @@ pub fn find_with(text: &str, model: &NerModel, authors: &[String]) -> Found {
     }
     raw.sort_by_key(|m| (m.start, m.end));
     group(text, raw)
+}
+
+/// Where a person's name starts inside a tagged organisation span that runs into it: after a
+/// word that ends organisation names ("Forces", "Ministry", "Party"), a known given name and at
+/// least one more capitalised word, none of them another organisation word ("the Armed Forces
+/// Valery Gerasimov"). Organisations named after a person put the name first ("Robert Bosch",
+/// "John F. Kennedy Center") and keep their head word after it, so they are left whole.
+fn person_after_organisation(words: &[&str], first: usize, end: usize) -> Option<usize> {
+    (first + 1..end.saturating_sub(1)).find(|&g| {
+        ORG_CUES.contains(&words[g - 1])
+            && lexicon().is_given_name(words[g])
+            && words[g + 1..end]
+                .iter()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase) && !ORG_CUES.contains(w))
+    })
 }
 
 fn appositive_regex() -> &'static Regex {

@@ -10,6 +10,7 @@ const COUNTRIES: &str = include_str!("../data/countries.txt");
 const REGIONS: &str = include_str!("../data/regions.txt");
 const CITIES: &str = include_str!("../data/cities.txt");
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
+const GENDERED_NAMES: &str = include_str!("../data/gendered_names.txt");
 const COMMON_WORDS: &str = include_str!("../data/common_words.txt");
 const DEMONYMS: &str = include_str!("../data/demonyms.tsv");
 const REPORTING_VERBS: &str = include_str!("../data/reporting_verbs_en.txt");
@@ -58,6 +59,8 @@ pub enum PlaceKind {
 pub struct Lexicon {
     places: HashMap<String, PlaceKind>,
     first_names: HashSet<String>,
+    /// Given names and title words that mark a woman (`true`) or a man (`false`).
+    gendered: HashMap<String, bool>,
     common_words: HashSet<String>,
     /// Nationality adjective → country.
     demonyms: HashMap<String, String>,
@@ -93,8 +96,18 @@ impl Lexicon {
             .filter_map(|l| l.split_once('\t'))
             .map(|(a, c)| (a.trim().to_string(), c.trim().to_string()))
             .collect();
+        let gendered = lines(GENDERED_NAMES)
+            .filter_map(|l| l.split_once(' '))
+            .flat_map(|(sex, names)| {
+                let female = sex == "F";
+                names
+                    .split_whitespace()
+                    .map(move |n| (n.to_string(), female))
+            })
+            .collect();
         Lexicon {
             places,
+            gendered,
             first_names: words(FIRST_NAMES).map(str::to_string).collect(),
             common_words: words(COMMON_WORDS).map(str::to_lowercase).collect(),
             demonyms,
@@ -117,6 +130,12 @@ impl Lexicon {
 
     pub fn is_given_name(&self, word: &str) -> bool {
         self.first_names.contains(word)
+    }
+
+    /// Whether a given name or title word marks a woman (`Some(true)`) or a man
+    /// (`Some(false)`); `None` when it tells neither (unknown, or given to both).
+    pub fn marks_female(&self, word: &str) -> Option<bool> {
+        self.gendered.get(word).copied()
     }
 
     pub fn first_names_iter(&self) -> impl Iterator<Item = &str> {

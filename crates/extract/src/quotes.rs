@@ -18,8 +18,9 @@
 //! 4. the reporting clause of the previous sentence, or its subject when it ends with a colon;
 //! 5. a partial quote inside a sentence takes the sentence's subject.
 //!
-//! Pronouns resolve to the nearest person named before them outside quotes (a PER mention or a
-//! role such as "a spokeswoman"). A role as speaker ("the official said") is kept as printed.
+//! Pronouns resolve to the nearest person named before them outside quotes who fits them (a
+//! PER mention or a role such as "a spokeswoman"; "he" skips a person whose given name or
+//! title marks a woman, "she" a man, by `data/gendered_names.txt`). A role as speaker ("the official said") is kept as printed.
 //! Quotes shorter than `min_quote_words` are kept only when a verb of saying is close before
 //! them or a clause is adjacent, which keeps scare quotes out.
 
@@ -249,9 +250,20 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
             span: a.span,
         }),
         Who::Pronoun => {
-            // The nearest person before the pronoun, outside quotes: a PER mention or a role.
+            // The nearest person before the pronoun, outside quotes, who fits it ("he" skips
+            // a person known to be a woman): a PER mention or a role.
+            let female_pronoun = match mention_text.to_lowercase().as_str() {
+                "she" => Some(true),
+                "he" => Some(false),
+                _ => None,
+            };
             let person = found.mentions.iter().rfind(|m| {
-                m.kind == EntityKind::PER && m.end <= a.span.0 && !inside(spans, m.start)
+                m.kind == EntityKind::PER
+                    && m.end <= a.span.0
+                    && !inside(spans, m.start)
+                    && (female_pronoun.is_none()
+                        || female_pronoun == person_is_female(found, m.entity)
+                        || person_is_female(found, m.entity).is_none())
             });
             let from = person.map_or(0, |m| m.end);
             let role = patterns()
@@ -291,6 +303,41 @@ fn resolve(text: &str, a: &Attribution, found: &Found, spans: &[Span]) -> Option
             }
         }
     }
+}
+
+/// Whether a person is known to be a woman (`Some(true)`) or a man (`Some(false)`), from the
+/// first given name of the entity's name, else from a gendered word in a title printed with
+/// any of its mentions ("Mrs.", "Queen", "Spokeswoman"). `None` when nothing tells.
+fn person_is_female(found: &Found, entity: usize) -> Option<bool> {
+    let lex = crate::lexicon::lexicon();
+    let e = found.entities.get(entity)?;
+    if let Some(first) = e.name.split_whitespace().next()
+        && let Some(female) = lex.marks_female(first)
+    {
+        return Some(female);
+    }
+    let mention_titles = found
+        .mentions
+        .iter()
+        .filter(|m| m.entity == entity)
+        .filter_map(|m| m.title.as_deref());
+    e.titles
+        .iter()
+        .map(String::as_str)
+        .chain(mention_titles)
+        .flat_map(str::split_whitespace)
+        .find_map(|w| {
+            lex.marks_female(w)
+                .or_else(|| lex.marks_female(&upper_first(w)))
+        })
+}
+
+fn upper_first(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Whether quoted words are a title or a name rather than speech ("One Hundred Years of

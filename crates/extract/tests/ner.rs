@@ -220,12 +220,13 @@ fn tags_do_not_depend_on_what_the_thread_tagged_before() {
 
 #[test]
 fn a_sentence_without_capitals_but_a_common_opening_word_has_no_names() {
-    let text = "Kanye West won. West led the race with ten nominations.\n\
+    let text = "George Best won. Best led the race with ten nominations.\n\
                 He said the talks would go on.\nUS officials said nothing.";
     let found = tagged(text);
-    // "West" opens a sentence without other capitals, but the text prints it inside one.
+    // "Best" (a common word) opens a sentence without other capitals, but the text prints it
+    // inside one, so that sentence is still tagged.
     assert_eq!(
-        found.iter().filter(|(n, _)| n == "West").count(),
+        found.iter().filter(|(n, _)| n == "Best").count(),
         1,
         "{found:?}"
     );

@@ -169,6 +169,69 @@ fn lavrov_and_netanyahu_quotes_in_seed_003() {
     );
 }
 
+/// The speaker, mention and cue of the quote starting with `words`.
+fn attribution<'a>(doc: &'a Document, words: &str) -> (&'a str, &'a str, &'a str) {
+    let q = doc
+        .extracted
+        .quotes
+        .iter()
+        .find(|q| q.quote.starts_with(words))
+        .unwrap_or_else(|| panic!("no quote {words:?} in {:?}", doc.extracted.quotes));
+    (
+        q.speaker.as_str(),
+        q.speaker_mention.as_deref().unwrap_or(""),
+        q.cue.as_deref().unwrap_or(""),
+    )
+}
+
+#[test]
+fn clause_forms_of_the_seeds() {
+    let doc = run(seed(0));
+    // "“…,” Sergei Ryabkov told CNN."
+    assert_eq!(
+        attribution(&doc, "We in no way underestimate"),
+        ("Sergei Ryabkov", "Sergei Ryabkov", "told")
+    );
+    // "According to Ryabkov, Russia had been prepared “to go even further” …"
+    assert_eq!(
+        attribution(&doc, "to go even further"),
+        ("Sergei Ryabkov", "Ryabkov", "according to")
+    );
+    // "“…,” said the official, according to Haaretz."
+    let doc = run(seed(4));
+    assert_eq!(
+        attribution(&doc, "Russia has a certain ability"),
+        ("the official", "the official", "said")
+    );
+}
+
+#[test]
+fn a_quote_nobody_is_named_for_is_kept_with_an_empty_speaker() {
+    // "Israel is concerned that Iran will stockpile “hundreds and thousands of missiles” …"
+    let doc = run(seed(4));
+    assert_eq!(
+        attribution(&doc, "hundreds and thousands of missiles"),
+        ("", "", "")
+    );
+}
+
+#[test]
+fn nationality_adjectives_link_to_their_country() {
+    let doc = run(seed(0));
+    let canonical = |name: &str| {
+        doc.extracted
+            .entities
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| (e.kind, e.canonical.as_str()))
+    };
+    assert_eq!(canonical("Russian"), Some((EntityKind::MISC, "Russia")));
+    assert_eq!(canonical("Israeli"), Some((EntityKind::MISC, "Israel")));
+    assert_eq!(canonical("Iranians"), Some((EntityKind::MISC, "Iran")));
+    // The country itself, as a place, has the same canonical name.
+    assert_eq!(canonical("Russia"), Some((EntityKind::LOC, "Russia")));
+}
+
 #[test]
 fn nominal_speakers_are_kept_as_printed() {
     let doc = run(seed(4));
@@ -319,6 +382,43 @@ fn titles_and_canonical_names() {
             .filter(|m| m.entity == idx)
             .count()
     );
+}
+
+#[test]
+fn a_name_before_an_organisation_head_noun_is_an_organisation() {
+    // "Meanwhile, Foreign Policy magazine reported …": the title word "Foreign" and the common
+    // noun "Policy" make no person; the magazine is the organisation.
+    let doc = run(seed(0));
+    let fp = doc
+        .extracted
+        .entities
+        .iter()
+        .find(|e| e.name == "Foreign Policy")
+        .unwrap_or_else(|| panic!("{:?}", doc.extracted.entities));
+    assert_eq!(fp.kind, EntityKind::ORG);
+    assert!(
+        !doc.extracted
+            .mentions
+            .iter()
+            .any(|m| m.text == "Policy" && m.kind == EntityKind::PER),
+        "{:?}",
+        doc.extracted.mentions
+    );
+}
+
+#[test]
+fn an_organisation_printed_before_a_person_is_split_from_the_name() {
+    // "Russian Chief of the General Staff of the Armed Forces Valery Gerasimov."
+    let doc = run(seed(4));
+    let kind_of = |name: &str| {
+        doc.extracted
+            .entities
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.kind)
+    };
+    assert_eq!(kind_of("Valery Gerasimov"), Some(EntityKind::PER));
+    assert_eq!(kind_of("Armed Forces"), Some(EntityKind::ORG));
 }
 
 #[test]

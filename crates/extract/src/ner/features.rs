@@ -3,7 +3,8 @@
 //!
 //! Atoms: the word, its lower-cased form (digits folded to 0), its shape ("Xxxx", "XX.", "dd"),
 //! a collapsed shape, prefixes and suffixes, gazetteer matches (places, nationalities, given
-//! names, titles, organisation words, with their position in a multi-word match), and two
+//! names, titles, organisation words, with their position in a multi-word match; a lower-case
+//! organisation head noun next to the word's capitalised run), and two
 //! document-level facts: whether the word also occurs in lower case, and whether it occurs
 //! capitalised mid-sentence elsewhere in the document. The last two let the tagger tell a
 //! sentence-initial "Police" or an all-caps headline word from a name.
@@ -23,7 +24,7 @@ pub const WORD_FEATURES: usize = 13;
 pub const WORD_KEY: usize = 1;
 
 /// Changes whenever templates or atoms change, so an old model file is refused.
-pub const FEATURE_SET_VERSION: u32 = 2;
+pub const FEATURE_SET_VERSION: u32 = 3;
 
 const PAD_BEFORE: u64 = 0x5eed_0000_0000_0001;
 const PAD_AFTER: u64 = 0x5eed_0000_0000_0002;
@@ -99,6 +100,9 @@ const MAX_GAZ_TOKENS: usize = 4;
 struct Gazetteer {
     /// Hash of the lower-cased token sequence → bit set of kinds.
     entries: HashMap<u64, u16, BuildPassThrough>,
+    /// Lower-cased hashes of the common nouns that head an organisation's name printed next
+    /// to them ("Foreign Policy magazine", "the daily Haaretz").
+    org_heads: HashSet<u64, BuildPassThrough>,
 }
 
 fn lower_hash(word: &str, buf: &mut String) -> u64 {
@@ -140,6 +144,13 @@ fn gazetteer() -> &'static Gazetteer {
             };
             add(name, kind);
         }
+        // Short forms ("US", "U.K.", "Britain") are the country itself.
+        for (alias, _) in crate::canonical::PLACE_ALIASES
+            .iter()
+            .filter(|(a, _)| !a.contains('.'))
+        {
+            add(alias, GazKind::Country);
+        }
         for (adjective, _) in lex.demonyms_iter() {
             add(adjective, GazKind::Nationality);
         }
@@ -155,7 +166,11 @@ fn gazetteer() -> &'static Gazetteer {
         for w in crate::entities::LOC_CUES {
             add(w, GazKind::LocWord);
         }
-        Gazetteer { entries }
+        let org_heads = crate::entities::ORG_HEAD_NOUNS
+            .iter()
+            .map(|w| lower_hash(w, &mut buf))
+            .collect();
+        Gazetteer { entries, org_heads }
     })
 }
 
@@ -288,6 +303,62 @@ fn fill_word_atoms(words: &[&str], atoms: &mut [Atoms], cache: &mut WordAtomCach
             a.short_shape = fresh.short_shape;
         }
     }
+}
+
+/// Where the organisation-head bits sit in the gazetteer atom (above every kind's four bits).
+const ORG_HEAD_SHIFT: u32 = 40;
+/// The capitalised run holding the token is followed by a lower-case organisation head noun
+/// ("Foreign Policy magazine", "Interfax news agency").
+const HEAD_AFTER: u64 = 1;
+/// The run is preceded by one ("the daily Haaretz", "the carrier Lufthansa").
+const HEAD_BEFORE: u64 = 2;
+
+/// Organisation-head cues of each token: a name printed next to "magazine", "newspaper",
+/// "agency" or "party" is most likely the organisation's, whatever its words look like alone
+/// ("Foreign Policy" holds a title word and a common noun). The cue covers the whole run of
+/// capitalised words, so every word of the name sees it, not only the neighbour of the noun.
+/// A run that is only a common word opening a sentence ("The newspaper said") gets none.
+fn org_head_cues(
+    words: &[&str],
+    atoms: &[Atoms],
+    capitalised: &[bool],
+    initial: &[bool],
+    headline: &[bool],
+    gaz: &Gazetteer,
+) -> Vec<u64> {
+    let mut cues = vec![0u64; words.len()];
+    let is_head = |k: usize| {
+        !headline[k]
+            && words[k].chars().next().is_some_and(char::is_lowercase)
+            && gaz.org_heads.contains(&atoms[k].lower)
+    };
+    let mut i = 0;
+    while i < words.len() {
+        if !capitalised[i] || headline[i] {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < words.len() && capitalised[j] && !headline[j] && !initial[j] {
+            j += 1;
+        }
+        let opening_word =
+            j - i == 1 && initial[i] && crate::lexicon::lexicon().is_common(words[i]);
+        if !opening_word {
+            let mut cue = 0;
+            if j < words.len() && !initial[j] && is_head(j) {
+                cue |= HEAD_AFTER;
+            }
+            if i > 0 && !initial[i] && is_head(i - 1) {
+                cue |= HEAD_BEFORE;
+            }
+            for c in &mut cues[i..j] {
+                *c = cue;
+            }
+        }
+        i = j;
+    }
+    cues
 }
 
 /// Features of every token of one document.
@@ -442,6 +513,7 @@ fn extract_with(
         }
         i = j;
     }
+    let cues = org_head_cues(words, atoms, &capitalised, &initial, &headline, gaz);
     for i in 0..words.len() {
         let a = &mut atoms[i];
         a.runs = if capitalised[i] {
@@ -449,7 +521,10 @@ fn extract_with(
         } else {
             0x200
         };
-        a.gazetteer = gaz_bits[i] ^ 0x6a7;
+        // A word the gazetteer knows keeps its own evidence: "US" in "the US firm" is the
+        // country, and a cue there would only blur the country feature.
+        let cue = if gaz_bits[i] == 0 { cues[i] } else { 0 };
+        a.gazetteer = (gaz_bits[i] | cue << ORG_HEAD_SHIFT) ^ 0x6a7;
         a.doc = if capitalised[i] {
             2 + lower_seen.contains(&a.lower) as u64 + 2 * cap_mid_seen.contains(&a.lower) as u64
         } else {
@@ -517,6 +592,56 @@ fn extract_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Organisation-head cues of each word of one sentence, words split at spaces.
+    fn cues(sentence: &str) -> Vec<(&str, u64)> {
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        let mut atoms = vec![Atoms::default(); words.len()];
+        fill_word_atoms(&words, &mut atoms, &mut WordAtomCache::default());
+        let capitalised: Vec<bool> = words
+            .iter()
+            .map(|w| w.chars().next().is_some_and(char::is_uppercase))
+            .collect();
+        let mut initial = vec![false; words.len()];
+        initial[0] = true;
+        let headline = vec![false; words.len()];
+        let found = org_head_cues(
+            &words,
+            &atoms,
+            &capitalised,
+            &initial,
+            &headline,
+            gazetteer(),
+        );
+        words.into_iter().zip(found).collect()
+    }
+
+    #[test]
+    fn a_capitalised_run_next_to_an_organisation_noun_is_cued() {
+        let found =
+            cues("Meanwhile , Foreign Policy magazine reported that the daily Haaretz agreed");
+        let cued: Vec<(&str, u64)> = found.into_iter().filter(|(_, c)| *c != 0).collect();
+        assert_eq!(
+            cued,
+            [
+                ("Foreign", HEAD_AFTER),
+                ("Policy", HEAD_AFTER),
+                ("Haaretz", HEAD_BEFORE)
+            ]
+        );
+        // A common word opening the sentence is no name; a capitalised head is the gazetteer's.
+        assert!(cues("The newspaper said so").iter().all(|(_, c)| *c == 0));
+        assert!(
+            cues("Reuters news agency said so")
+                .first()
+                .is_some_and(|(_, c)| *c == HEAD_AFTER)
+        );
+        assert!(
+            cues("He read Time Magazine today")
+                .iter()
+                .all(|(_, c)| *c == 0)
+        );
+    }
 
     /// Affix hashes as first written: from a list of every character boundary.
     fn reference_affixes(word: &str) -> ([u64; 4], [u64; 4]) {

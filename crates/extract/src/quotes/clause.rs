@@ -676,7 +676,10 @@ impl Clauses<'_> {
                 continue;
             }
             let w = self.word(t);
-            if w == "according" && tokens.get(v + 1).is_some_and(|n| self.word(n) == "to") {
+            // Often the sentence's first word: "According to Hahn, “…”".
+            if w.eq_ignore_ascii_case("according")
+                && tokens.get(v + 1).is_some_and(|n| self.word(n) == "to")
+            {
                 if let Some(mut a) = self.subject_after(v + 1, to) {
                     a.cue = "according to".to_string();
                     last_verb = Some(v);
