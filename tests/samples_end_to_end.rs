@@ -188,6 +188,17 @@ fn ryabkovs_quotes_are_attributed_to_him() {
         by(JPOST, "If you look at who is the greatest danger"),
         "Sergei Lavrov"
     );
+    let cue_of = |id: &str, words: &str| -> String {
+        rows_where(&quotes, "article_id", id)
+            .into_iter()
+            .find(|q| q["quote"].contains(words))
+            .unwrap_or_else(|| panic!("{id}: no quote with {words:?}"))["cue"]
+            .clone()
+    };
+    assert_eq!(by(JNS, "to go even further"), "Sergei Ryabkov");
+    assert_eq!(cue_of(JNS, "to go even further"), "according to");
+    // A quote nobody is named for is kept, with an empty speaker.
+    assert_eq!(by(JTA, "hundreds and thousands of missiles"), "");
     // Offsets are character offsets into the exported text.
     let articles = table(out.path(), "articles");
     for q in &quotes {
@@ -258,6 +269,8 @@ fn people_have_their_titles_and_one_canonical_name() {
         "{ryabkov:?}"
     );
     assert!(entity(VOA, "Levan Dzhagaryan")["titles"].contains("Russia's ambassador to Tehran"));
+    // A magazine named before its head noun is an organisation, not a person.
+    assert_eq!(entity(JNS, "Foreign Policy")["type"], "ORG");
     // Sergey and Sergei Lavrov are one person across the run.
     assert_eq!(entity(JTA, "Sergey Lavrov")["canonical"], "Sergei Lavrov");
     assert_eq!(entity(JPOST, "Sergei Lavrov")["canonical"], "Sergei Lavrov");
