@@ -9,6 +9,7 @@ use crate::caption;
 use crate::config::CleanConfig;
 use crate::meta;
 use crate::normalize::{Line, normalize_line, split_lines};
+use crate::related;
 use crate::rules::{LineRules, is_title_slug, spaced_words, word_count};
 use crate::tail::{self, Mark};
 use crate::unwrap;
@@ -71,6 +72,9 @@ impl Cleaner {
         self.drop_site_repeats(&mut slots, doc);
         self.move_byline_and_contributors(&mut slots, doc);
         let title = self.check_title(&mut slots, title, doc, tally);
+        if self.on("related") {
+            move_related(&mut slots, doc);
+        }
         // Captions first: a caption under the headline is no menu, and must not read as one.
         let credit_cuts = self.move_captions_and_credits(&mut slots, doc);
         self.keep_body(&mut slots, title.as_deref());
@@ -303,7 +307,13 @@ impl Cleaner {
                 && headlines.contains(&slot.key);
             kinds.push(match &slot.removal {
                 _ if headline => LineKind::Headline,
-                Some(r) if r.kept_as.is_some() => LineKind::Neutral,
+                // A teaser costs what any headline costs: "Read more: <headline>" links stand
+                // inside articles as often as after them, and must not cut one in two.
+                Some(r) if r.rule == RELATED && r.kept_as.is_some() => LineKind::Furniture,
+                // A second copy of a caption says nothing about where the article is.
+                Some(r) if r.kept_as.is_some() || r.rule == "repeat-in-article" => {
+                    LineKind::Neutral
+                }
                 Some(r) if r.rule == "site-repeat" && !barrier => LineKind::Repeated,
                 Some(r) if r.rule == "phrase:end-section" => LineKind::EndSection,
                 Some(r) if IN_ARTICLE_RULES.contains(&r.rule) && !barrier => LineKind::Furniture,
@@ -315,9 +325,22 @@ impl Cleaner {
             });
             profiles.push(profile);
         }
-        let Some((start, end)) = body::region(&kinds, &profiles, &self.body) else {
+        let Some(body::Region { start, end, gaps }) = body::region(&kinds, &profiles, &self.body)
+        else {
             return;
         };
+        if self.on("body:gap") {
+            for &i in &gaps {
+                if let Some(slot) = slots.get_mut(i)
+                    && slot.removal.is_none()
+                {
+                    slot.removal = Some(Removal {
+                        rule: "body:gap",
+                        kept_as: None,
+                    });
+                }
+            }
+        }
         // Labels a site prints in every article ("Pros", "Price", "Our verdict") are repeated
         // but belong to the article when they stand inside it.
         for slot in slots.get_mut(start..end).into_iter().flatten() {
@@ -461,6 +484,105 @@ impl Cleaner {
             }
         }
         cuts
+    }
+}
+
+/// The rule name of related-story headlines moved to `meta.related`.
+const RELATED: &str = "related";
+
+/// Words of a line that reads as the article's prose rather than one more teaser.
+const PROSE_AFTER_BLOCK_WORDS: usize = 12;
+
+/// Phrase rules whose lines a related-story removal replaces: the same line, now with its
+/// headline kept.
+const RELATED_REPLACES: &[&str] = &["phrase:link-line", "phrase:read-more"];
+
+/// Moves related-story headlines to `meta.related` (see [`related`]): lines prefixed by a
+/// related-content label, and the teasers right under a related-content heading.
+fn move_related(slots: &mut [Slot], doc: &mut Document) {
+    let replaceable = |slot: &Slot| {
+        slot.removal
+            .as_ref()
+            .is_none_or(|r| RELATED_REPLACES.contains(&r.rule))
+    };
+    let mut i = 0;
+    while i < slots.len() {
+        let Some(slot) = slots.get_mut(i) else {
+            break;
+        };
+        if replaceable(slot)
+            && let Some(headline) = related::prefixed_headline(&slot.line.text)
+        {
+            push_unique(&mut doc.meta.related, headline);
+            slot.removal = Some(Removal {
+                rule: RELATED,
+                kept_as: Some(RELATED),
+            });
+            slot.mark = Mark::Inline;
+            i += 1;
+            continue;
+        }
+        let Some(min_items) = related::heading_min_items(&slot.line.text) else {
+            i += 1;
+            continue;
+        };
+        // The teasers: headline-like lines right under the heading, up to the first line
+        // that is not one (the article going on, a footer, another block).
+        let mut items = Vec::new();
+        for (j, next) in slots.iter().enumerate().skip(i + 1) {
+            if items.len() == related::max_items() {
+                break;
+            }
+            let headline = if next.removal.is_none()
+                && related::heading_min_items(&next.line.text).is_none()
+            {
+                related::is_headline(&next.line.text).then(|| next.line.text.clone())
+            } else if replaceable(next) {
+                related::prefixed_headline(&next.line.text)
+            } else {
+                None
+            };
+            match headline {
+                Some(headline) => items.push((j, headline)),
+                None => break,
+            }
+        }
+        // A headline-like line followed by a paragraph is the subhead of the article going on
+        // after the block, not a teaser.
+        if let Some(&(last, _)) = items.last()
+            && slots.get(last + 1).is_some_and(|next| {
+                next.removal.is_none()
+                    && !related::is_headline(&next.line.text)
+                    && word_count(&next.line.text) > PROSE_AFTER_BLOCK_WORDS
+            })
+        {
+            items.pop();
+        }
+        if items.len() < min_items {
+            i += 1;
+            continue;
+        }
+        if let Some(heading) = slots.get_mut(i)
+            && heading.removal.is_none()
+        {
+            heading.removal = Some(Removal {
+                rule: RELATED,
+                kept_as: None,
+            });
+            heading.mark = Mark::Inline;
+        }
+        let after = items.last().map_or(i + 1, |(j, _)| j + 1);
+        for (j, headline) in items {
+            push_unique(&mut doc.meta.related, headline);
+            if let Some(item) = slots.get_mut(j) {
+                item.removal = Some(Removal {
+                    rule: RELATED,
+                    kept_as: Some(RELATED),
+                });
+                item.mark = Mark::Inline;
+            }
+        }
+        i = after;
     }
 }
 

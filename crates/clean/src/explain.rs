@@ -42,6 +42,7 @@ pub fn explain(cleaned: &Document, input_text: &str) -> String {
         ("contributors", meta.contributors.clone()),
         ("credits", meta.credits.clone()),
         ("captions", meta.captions.clone()),
+        ("related", meta.related.clone()),
     ];
     for (name, values) in lists {
         if !values.is_empty() {

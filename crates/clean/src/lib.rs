@@ -12,6 +12,7 @@ mod config;
 mod explain;
 mod meta;
 mod normalize;
+mod related;
 mod rules;
 mod site;
 mod tail;
@@ -28,7 +29,7 @@ pub use rules::{PHRASE_RULES, PhraseRule, STRUCTURAL_RULES, rule_names};
 /// Documentation of every config key, for `newsmill stages`, `validate` and the README.
 pub const DOC: StageDoc = StageDoc {
     kind: "clean",
-    summary: "Normalises text, re-joins hard-wrapped lines, finds the article among menus, link lists and comments, removes boilerplate lines with named rules (including lines repeated across a site's pages), and moves bylines, contributors, captions and photo credits into metadata.",
+    summary: "Normalises text, re-joins hard-wrapped lines, finds the article among menus, link lists and comments, removes boilerplate lines with named rules (including lines repeated across a site's pages), and moves bylines, contributors, captions, photo credits and related-story headlines into metadata.",
     keys: &[
         KeyDoc {
             name: "quotes",

@@ -250,7 +250,7 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
     },
     PhraseRule {
         name: "phrase:read-more",
-        purpose: "links to other stories: \"Read more\", \"Read more: <headline>\", \"Related articles\", \"Most read\", \"Click here\"",
+        purpose: "links to other stories: \"Read more\", \"Learn more\", \"Related articles\", \"Most read\", \"Top stories\"",
         closing: false,
         tail_only: false,
         head_only: false,
@@ -258,6 +258,8 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
         patterns: &[
             r"^(?:read more|read (?:the )?full (?:story|article)|more on this (?:story|topic)|see also|also read|read also|you (?:may|might) also (?:like|be interested in)|recommended(?: for you| stories| articles| reading)?|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|top stories|editor(?:APOS)?s(?:APOS)? picks|continue reading|related (?:articles|stories|content|coverage|news|posts|links|reading))\s*[:.…»>›]*$",
             r"^more (?:stories|news|articles|videos) (?:from|on|about|like this)\b",
+            r"^(?:recommended|suggested|more) (?:content|videos?|products?|resources|guides|tools|posts)\s*[:.…»>›]*$",
+            r"^(?:learn more|find out more|explore more|discover more|see more|view more|more info(?:rmation)?)\s*[:.…»>›→]*$",
         ],
     },
     PhraseRule {
@@ -308,6 +310,10 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
             r"^(?:get|download|access|claim|grab) (?:the |our |your |my |a )?(?:free )?(?:e-?book|guide|checklist|template|tools?|pdf)\b",
             r"^(?:contact us|get in touch)\b",
             r"^(?:book|schedule|request|get|claim) (?:a |an |your |my )?(?:free |personal |complimentary )?(?:demo|quote|consultation|call|estimate|information|info|session|appointment)(?: today| now)?\s*[.!→»›>]*$",
+            r"^(?:check|see|view|compare|get) (?:the )?(?:latest |current |best )?(?:prices?|deals?|offers?) (?:at|on|from) \S+(?: \S+)?\s*[.!→»›>]*$",
+            r"^(?:view|buy|shop|order) (?:it |now )?(?:on|at|from) \S+(?: \S+)?\s*[.!→»›>]*$",
+            r"^(?:request|book|schedule|claim|get) (?:a |an |your |my )?(?:free |personal |complimentary |no-obligation )?(?:\S+ )?(?:consultation|quote|demo|audit|assessment)\b",
+            r"^(?:talk|speak) (?:to|with) (?:our|an?|one of our) (?:\S+ )?(?:experts?|specialists?|advisors?|consultants?)\b",
             r"^(?:contact us|get in touch|talk to (?:us|an expert|sales)|book now|buy now|shop now|order now|subscribe now|download now|view on amazon|check (?:the )?(?:latest )?price|see (?:the )?(?:latest )?price|view deal|see deal|get (?:the )?deal|buy on amazon|shop (?:the )?(?:collection|sale))\s*[.!→»›>]*$",
         ],
     },
@@ -328,6 +334,17 @@ pub const PHRASE_RULES: &[PhraseRule] = &[
             r"\bis supported by (?:commissions|our readers)\b",
             r"\b(?:chosen|selected|tested|reviewed) independently by our (?:editors|reviewers|experts|team)\b",
             r"^(?:we|our (?:editors|reviewers|experts|team)) independently (?:test|review|research|select|choose|evaluate)\b",
+        ],
+    },
+    PhraseRule {
+        name: "phrase:author-bio",
+        purpose: "an author's note about the writer, at any length: \"Jane Doe is a freelance writer covering ...\", \"He is a contributing editor at ...\"",
+        closing: true,
+        tail_only: false,
+        head_only: false,
+        any_length: true,
+        patterns: &[
+            r"^(?-i:[A-Z][a-z'’.-]*(?: [A-Z][a-z'’.-]*)?(?: [A-Z][a-z'’.-]*)?) (?:is|was) (?:a|an|the|our) (?:\S+ )?(?:\S+ )?(?:writer|journalist|reporter|columnist|blogger|copywriter|content (?:writer|strategist|marketer|manager|specialist))\b",
         ],
     },
     PhraseRule {
@@ -402,8 +419,16 @@ pub const STRUCTURAL_RULES: &[(&str, &str)] = &[
         "lines after the article: link lists, related-story blocks and footers below the densest run of prose",
     ),
     (
+        "body:gap",
+        "menu-like lines (links, headlines of other stories) between two blocks of prose that the body search joined into one article: a table of contents, a gallery or a product box that split it",
+    ),
+    (
         "body:comments",
         "the comment section: everything after the article once a comment-section opener (\"6 thoughts on …\", \"Leave a Reply\", \"Reply\") stands between it and the article",
+    ),
+    (
+        "related",
+        "related-story headlines: a line prefixed \"Read more:\", \"Related:\", \"See also:\"... followed by a headline, and the headline-like lines right under a related-content heading (\"Related stories\", \"More on this story\", \"You may also like\"): moved to meta.related",
     ),
     (
         "tail-block",
@@ -704,6 +729,49 @@ pub fn is_title_slug(title: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule_of(line: &str) -> Option<&'static str> {
+        let rules = LineRules::new(&|_| true, &[], 12).expect("valid rules");
+        rules.classify(line, None, true).map(|hit| hit.rule)
+    }
+
+    #[test]
+    fn author_notes_go_and_news_about_people_stays() {
+        for line in [
+            "Batya Jerenberg is a journalist and editor who has covered the Middle East since 2010.",
+            "Jane Doe is a freelance writer covering food, travel and the business of both for regional papers.",
+            "She is a contributing writer at Example Media.",
+        ] {
+            assert_eq!(rule_of(line), Some("phrase:author-bio"), "{line}");
+        }
+        for line in [
+            // The subject of a news story, not the writer.
+            "Owain Bennallack is the editor of Develop magazine.",
+            "Agriculture is a major contributor to greenhouse gas emissions.",
+            "the reporter was a witness to the attack, the court heard on Tuesday in London.",
+        ] {
+            assert_eq!(rule_of(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn shop_and_consultation_buttons_are_calls_to_action() {
+        for line in [
+            "Check price at Amazon",
+            "See price at REI",
+            "View on Amazon",
+            "Request A Free Consultation for Accounting Services",
+            "Talk to Our Experts",
+        ] {
+            assert_eq!(rule_of(line), Some("phrase:call-to-action"), "{line}");
+        }
+        for line in [
+            "Schedule a call with your doctor",
+            "Buy a used car in the spring",
+        ] {
+            assert_eq!(rule_of(line), None, "{line}");
+        }
+    }
 
     #[test]
     fn spaced_words_count_normalised_lines() {

@@ -170,6 +170,9 @@ fn seed_000_paywall_donation_caption_and_credit() {
     assert_kept(
         &doc,
         &[
+            // The standfirst under the headline, above a caption printed twice: the second
+            // copy of the caption is no sign that the article is over.
+            "In interview with CNN, Russian Deputy Foreign Minister Sergei Ryabkov denies",
             "Russia’s deputy foreign minister denied that Moscow had formed an alliance with Iran in Syria",
             "This is one of the top priorities of Russia,” Sergei Ryabkov told CNN.",
             "Meanwhile, Foreign Policy magazine reported that the Pentagon was weighing a plan that would see the United States maintain a military presence in a base in southeastern Syria in an attempt to thwart the establishment of a direct supply route from Iran to Syria through Iraq.",

@@ -67,6 +67,10 @@ pub struct Metadata {
     pub captions: Vec<String>,
     /// "X contributed to this report" lines, as names.
     pub contributors: Vec<String>,
+    /// Headlines of other stories the page linked as related ("Read more: <headline>", the
+    /// teasers under "Related stories"), in page order.
+    #[serde(default)]
+    pub related: Vec<String>,
     /// ISO 639-1 language code when known.
     pub language: Option<String>,
 }

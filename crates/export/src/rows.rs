@@ -229,7 +229,8 @@ fn article_row<'a>(row: Row<'a>, doc: &'a Document, options: RowOptions) -> Cell
         .plain(duplicate.map(|l| ratio(l.similarity)).unwrap_or_default())
         .list(&stories)
         .list(&meta.credits)
-        .list(&meta.contributors);
+        .list(&meta.contributors)
+        .list(&meta.related);
     let row = if options.text {
         row.text(&doc.text)
     } else {

@@ -182,6 +182,10 @@ pub const TABLES: &[TableDoc] = &[
                 "People credited with contributing, joined with \"; \".",
             ),
             col(
+                "related",
+                "Headlines of related stories the page linked to, joined with \"; \".",
+            ),
+            col(
                 "text",
                 "Cleaned article text; the offsets of every other table index it by character. Left out when `text = false`.",
             ),
@@ -348,7 +352,7 @@ pub const TABLES: &[TableDoc] = &[
             ),
             col(
                 "kept_as",
-                "Where its information went when kept as metadata (\"credit\", \"contributor\").",
+                "Where its information went when kept as metadata: \"byline\", \"caption\", \"credit\", \"contributor\", \"related\" or \"title\".",
             ),
             col("text", "The removed line."),
         ],
