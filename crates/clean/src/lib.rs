@@ -71,7 +71,7 @@ pub const DOC: StageDoc = StageDoc {
             kind: "list of strings",
             default: "[]",
             choices: &[],
-            doc: "Rule names to switch off (see `newsmill stages clean`); the \"phrase:\" prefix is optional.",
+            doc: "Rule names to switch off, as the `rule` column of the `removed` table prints them; the \"phrase:\" prefix is optional and an unknown name is refused with the list of valid ones.",
         },
         KeyDoc {
             name: "extra_phrases",
