@@ -61,7 +61,7 @@ pub const RUN_KEYS: &[KeyDoc] = &[
         kind: "string",
         default: "\"\"",
         choices: &[],
-        doc: "Directory for the compressed work files between passes and the dedupe stage's scratch files (a few GB at a million documents); empty means the system's temporary directory.",
+        doc: "Directory for the compressed work files between passes and the dedupe stage's scratch files (a few GB at a million documents); empty means `work/` in the `[state] dir` when one is set (scratch left there by a killed run is removed by the next run), else the system's temporary directory.",
     },
     KeyDoc {
         name: "log_every_seconds",
@@ -126,9 +126,15 @@ impl Config {
         (!self.state.dir.is_empty()).then(|| self.dir.join(&self.state.dir))
     }
 
-    /// `[run] work_dir` resolved against the config's directory; `None` when not set.
+    /// Where scratch files go: `[run] work_dir` resolved against the config's directory, else
+    /// `work/` in the state directory (so that a killed run's leftovers are found and removed
+    /// by the next run), else `None` for the system's temporary directory.
     pub fn work_dir(&self) -> Option<PathBuf> {
-        (!self.run.work_dir.is_empty()).then(|| self.dir.join(&self.run.work_dir))
+        if !self.run.work_dir.is_empty() {
+            return Some(self.dir.join(&self.run.work_dir));
+        }
+        self.state_dir()
+            .map(|state| state.join(crate::state::WORK_SUBDIR))
     }
 }
 

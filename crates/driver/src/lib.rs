@@ -10,6 +10,7 @@ pub mod problem;
 mod progress;
 pub mod reference;
 pub mod registry;
+pub mod state;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -387,6 +388,33 @@ fn colliding_exports(config: &Config, ctx: &BuildContext) -> Option<String> {
     None
 }
 
+/// Locks the state directory and, when its `work/` holds this run's scratch files, removes what
+/// runs that were killed left there.
+fn take_state(
+    dir: &std::path::Path,
+    scratch_in_state: bool,
+) -> Result<state::StateLock, state::LockError> {
+    let taken = state::StateLock::acquire(dir)?;
+    if let Some(holder) = &taken.stale_holder {
+        tracing::warn!(
+            lock = %taken.lock.path().display(),
+            previous = %holder,
+            "Took over the state directory from a run that ended without finishing ({holder}); the state it last committed is used."
+        );
+    }
+    if scratch_in_state {
+        let (removed, bytes) = state::sweep_stale_scratch(&dir.join(state::WORK_SUBDIR));
+        if removed > 0 {
+            tracing::info!(
+                directories = removed,
+                bytes,
+                "Removed {removed} scratch directories left by runs that did not finish."
+            );
+        }
+    }
+    Ok(taken.lock)
+}
+
 fn cmd_run(
     registry: &Registry,
     config_path: &std::path::Path,
@@ -410,6 +438,19 @@ fn cmd_run(
         }
     };
 
+    // Held until the run returns: a second run on the same state stops here, before any stage
+    // opens what the state directory holds.
+    let _state_lock = match config.state_dir() {
+        Some(dir) => match take_state(&dir, config.run.work_dir.is_empty()) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                tracing::error!(error = %e, "The run cannot start.");
+                eprintln!("error: {e}");
+                return EXIT_CANNOT_RUN;
+            }
+        },
+        None => None,
+    };
     let ctx = BuildContext {
         config_dir: config.dir.clone(),
         out_override: out,
