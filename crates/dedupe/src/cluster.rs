@@ -11,8 +11,9 @@ use rayon::prelude::*;
 
 use crate::index::Index;
 use crate::observe::{DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, wanted};
+use crate::prefilter::Prefilter;
 use crate::spill::{Partitions, SetFile, SetLoc};
-use crate::text::{intersection, story_intersection};
+use crate::text::{intersection, intersection_while, story_intersection};
 
 /// "No document" in the `seq → keep index` table.
 pub const ABSENT: u32 = u32::MAX;
@@ -37,13 +38,16 @@ pub struct Plan {
     pub seq_to_idx: Vec<u32>,
     /// Index of each document's exact-duplicate leader (itself when first of its text).
     pub leader: Vec<u32>,
-    /// Candidate pairs `(i, j)`, `i < j`, between exact-group leaders, sorted.
-    pub pairs: Vec<(u32, u32)>,
+    /// Candidate pairs `j << 32 | i`, `i < j`, between exact-group leaders that passed the
+    /// pre-filter, in scratch partitions by the later document `j` ([`partition_of`]; unsorted,
+    /// repeated once per shared band).
+    pub pairs: Partitions,
     /// Candidate pairs `(entry, j)` of persistent-index entries and this run's leaders, sorted.
     pub index_pairs: Vec<(u32, u32)>,
-    /// Story candidate pairs `(i, j)`, `i < j`, between exact-group leaders sharing a
-    /// fingerprint, sorted.
-    pub story_pairs: Vec<(u32, u32)>,
+    /// Story candidate pairs `j << 32 | i`, `i < j`, between exact-group leaders sharing a
+    /// fingerprint, in scratch partitions by the later document `j` ([`partition_of`]),
+    /// grouped by `j` in increasing order.
+    pub story_pairs: Partitions,
     /// Per document number, the sets round 1 must collect ([`wanted`] bits).
     pub wanted: Vec<u8>,
 }
@@ -56,15 +60,54 @@ pub struct PlanParams<'a> {
     /// The persistent index, when one is kept: its entries are candidates too, and every
     /// leader's set and band keys are collected so that this run's articles can be added.
     pub index: Option<&'a Index>,
-    /// Where the story pair partitions go.
+    /// Where the candidate and story pair partitions go.
     pub scratch: &'a Path,
+    pub prefilter: &'a Prefilter,
 }
 
+/// The pre-filter sketches of round 0 by keep index (`words` per document) and the sizes of
+/// the documents' shingle sets, read from their scratch partition a chunk at a time.
+fn load_sketches(
+    spill: &Partitions,
+    seq_to_idx: &[u32],
+    n: usize,
+    words: usize,
+) -> io::Result<(Vec<u64>, Vec<u32>)> {
+    let mut sketches = vec![0u64; n * words];
+    let mut sizes = vec![0u32; n];
+    let stride = words + 1;
+    spill.take_chunks(0, stride * 4096, |chunk| {
+        for record in chunk.chunks_exact(stride) {
+            let seq = record[0] as u32 as usize;
+            let Some(&idx) = seq_to_idx.get(seq) else {
+                continue;
+            };
+            let from = idx as usize * words;
+            if let Some(slot) = sketches.get_mut(from..from + words) {
+                slot.copy_from_slice(&record[1..]);
+                sizes[idx as usize] = (record[0] >> 32) as u32;
+            }
+        }
+    })?;
+    Ok((sketches, sizes))
+}
+
+/// The partition of pairs whose later document is `j` (keep index) among `parts` partitions
+/// of `n` documents: contiguous, increasing ranges, so that clustering, which walks
+/// documents in keep order, reads each partition once and holds one partition's verified
+/// pairs at a time.
+pub fn partition_of(j: u32, parts: usize, n: usize) -> usize {
+    (j as usize * parts / n.max(1)).min(parts.saturating_sub(1))
+}
+
+/// Documents per partition of candidate pairs (by later document).
+const CANDIDATE_PARTITION_DOCS: usize = 4096;
 /// Documents per partition of raw story pairs (by later document): a partition holds about
-/// 700 raw pairs per document on the news benchmarks, so about 20 MB are sorted at a time.
-const STORY_PAIR_PARTITION_DOCS: usize = 4096;
-/// Raw records an in-memory buffer holds before it is appended to its partition.
-const BUFFER: usize = 1 << 14;
+/// 700 raw pairs per document on news100k, so about 6 MB are sorted at a time.
+const STORY_PAIR_PARTITION_DOCS: usize = 1024;
+/// Records an in-memory buffer holds before it is appended to its partition (32 KB: there
+/// is one buffer per partition, up to 256).
+const BUFFER: usize = 1 << 12;
 
 pub fn plan(
     mut docs: Vec<DocRecord>,
@@ -117,86 +160,118 @@ pub fn plan(
         out
     };
 
-    // LSH: one band at a time; in a sorted band each bucket is one run.
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut wanted = vec![0u8; max_seq];
+    let want = |wanted: &mut [u8], i: u32, bit: u8| {
+        if let Some(d) = docs.get(i as usize) {
+            wanted[d.seq as usize] |= bit;
+        }
+    };
+
+    // LSH: one band at a time; in a sorted band each bucket is one run. Every pair of a
+    // bucket meets the pre-filter at once; those it keeps go to scratch partitions by their
+    // later document, so memory never holds the candidate list.
+    let filter = params.prefilter;
+    let words = filter.words();
+    let (sketches, set_sizes) = load_sketches(&spill.sketches, &seq_to_idx, n, words)?;
+    let hopeless = |a: u32, b: u32| {
+        let sketch = |i: u32| {
+            let from = i as usize * words;
+            sketches.get(from..from + words).unwrap_or_default()
+        };
+        let size = |i: u32| set_sizes.get(i as usize).copied().unwrap_or(0);
+        filter.hopeless(sketch(a), size(a), sketch(b), size(b))
+    };
+    let pair_parts = n.div_ceil(CANDIDATE_PARTITION_DOCS).clamp(1, 256);
+    let pairs = Partitions::create(params.scratch, "pairs", pair_parts)?;
+    let part_of = |j: u32| partition_of(j, pair_parts, n);
+    let mut buffers: Vec<Vec<u64>> = vec![Vec::new(); pair_parts];
     let mut index_pairs: Vec<(u32, u32)> = Vec::new();
-    let mut deduped = 0usize;
+    let mut lsh_pairs = 0u64;
+    let mut rejected = 0u64;
     let mut skipped_buckets = 0u64;
     let mut skipped_pairs = 0u64;
     for band in 0..spill.bands.count() {
         let entries = by_index(spill.bands.take(band)?);
+        let mut buckets: Vec<&[u64]> = Vec::new();
+        let mut emitted = 0u64;
         for bucket in entries.chunk_by(|a, b| a >> 32 == b >> 32) {
             if bucket.len() < 2 {
                 continue;
             }
+            let count = (bucket.len() * (bucket.len() - 1) / 2) as u64;
             if bucket.len() > max_bucket {
                 // A giant bucket is near-empty or boilerplate text; all its pairs would cost
                 // quadratic time for matches the other bands find anyway.
                 skipped_buckets += 1;
-                skipped_pairs += (bucket.len() * (bucket.len() - 1) / 2) as u64;
+                skipped_pairs += count;
                 continue;
             }
-            for (k, &a) in bucket.iter().enumerate() {
-                for &b in &bucket[k + 1..] {
-                    pairs.push((a as u32, b as u32));
-                }
+            emitted += count;
+            buckets.push(bucket);
+        }
+        lsh_pairs += emitted;
+        // A bucket is sorted by keep index, so each pair comes out as (earlier, later).
+        let kept: Vec<u64> = buckets
+            .par_iter()
+            .flat_map_iter(|&bucket| {
+                bucket.iter().enumerate().flat_map(move |(k, &a)| {
+                    bucket[k + 1..].iter().map(move |&b| (a as u32, b as u32))
+                })
+            })
+            .filter(|&(a, b)| !hopeless(a, b))
+            .map(|(a, b)| u64::from(a) << 32 | u64::from(b))
+            .collect();
+        rejected += emitted - kept.len() as u64;
+        for &pair in &kept {
+            let (a, b) = ((pair >> 32) as u32, pair as u32);
+            want(&mut wanted, a, wanted::DUPLICATE);
+            want(&mut wanted, b, wanted::DUPLICATE);
+            let buffer = &mut buffers[part_of(b)];
+            buffer.push(u64::from(b) << 32 | u64::from(a));
+            if buffer.len() >= BUFFER {
+                pairs.append(part_of(b), buffer);
+                buffer.clear();
             }
         }
         if let Some(index) = params.index {
             index_pairs.extend(index_candidates(index, band, &entries, max_bucket));
         }
-        // Most pairs recur in several bands: deduplicate as they accumulate.
-        if pairs.len() > 2 * deduped.max(1 << 16) {
-            pairs.par_sort_unstable();
-            pairs.dedup();
-            deduped = pairs.len();
-        }
     }
-    pairs.par_sort_unstable();
-    pairs.dedup();
+    for (part, buffer) in buffers.iter().enumerate() {
+        pairs.append(part, buffer);
+    }
+    drop(buffers);
+    drop(sketches);
+    drop(set_sizes);
     index_pairs.par_sort_unstable();
     index_pairs.dedup();
     tally.add("index-candidates", index_pairs.len() as u64);
     tally.add("buckets-skipped", skipped_buckets);
     tally.add("pairs-skipped", skipped_pairs);
-    tally.add("candidates", pairs.len() as u64);
+    tally.add("lsh-pairs", lsh_pairs);
+    tally.add("prefilter-rejected", rejected);
 
     let lsh_seconds = started.elapsed().as_secs_f64();
-    let mut story_pairs = if spill.story.count() > 0 {
-        story_candidates(spill, &by_index, n, &params, tally)?
+    let story_pairs = if spill.story.count() > 0 {
+        story_candidates(spill, &by_index, &docs, &mut wanted, &params, tally)?
     } else {
-        Vec::new()
+        Partitions::create(params.scratch, "story-candidates", 0)?
     };
-    story_pairs.par_sort_unstable();
     tracing::info!(
         lsh_seconds,
         story_seconds = started.elapsed().as_secs_f64() - lsh_seconds,
         "Generated candidates from the scratch partitions."
     );
 
-    let mut wanted = vec![0u8; max_seq];
-    let mut want = |i: u32, bit: u8| {
-        if let Some(d) = docs.get(i as usize) {
-            wanted[d.seq as usize] |= bit;
-        }
-    };
-    for &(i, j) in &pairs {
-        want(i, wanted::DUPLICATE);
-        want(j, wanted::DUPLICATE);
-    }
     for (i, &l) in leader.iter().enumerate() {
         if l as usize != i {
-            want(l, wanted::DUPLICATE);
+            want(&mut wanted, l, wanted::DUPLICATE);
         }
-    }
-    for &(i, j) in &story_pairs {
-        want(i, wanted::STORY);
-        want(j, wanted::STORY);
     }
     if params.index.is_some() {
         for (i, &l) in leader.iter().enumerate() {
             if l as usize == i {
-                want(l, wanted::DUPLICATE | wanted::BANDS);
+                want(&mut wanted, l, wanted::DUPLICATE | wanted::BANDS);
             }
         }
     }
@@ -248,13 +323,16 @@ fn index_candidates(
 fn story_candidates(
     spill: &RoundZeroSpill,
     by_index: &(dyn Fn(Vec<u64>) -> Vec<u64> + Sync),
-    n: usize,
+    docs: &[DocRecord],
+    wanted: &mut [u8],
     params: &PlanParams<'_>,
     tally: &mut Tally,
-) -> io::Result<Vec<(u32, u32)>> {
+) -> io::Result<Partitions> {
+    let n = docs.len();
     let parts = n.div_ceil(STORY_PAIR_PARTITION_DOCS).clamp(1, 256);
     let raw = Partitions::create(params.scratch, "story-pairs", parts)?;
-    let part_of = |j: u32| (j as usize * parts / n.max(1)).min(parts - 1);
+    let candidates = Partitions::create(params.scratch, "story-candidates", parts)?;
+    let part_of = |j: u32| partition_of(j, parts, n);
     let mut postings = 0u64;
     let mut boilerplate = 0u64;
     let mut raw_pairs = 0u64;
@@ -290,12 +368,17 @@ fn story_candidates(
     tally.add("story-fingerprints-ignored", boilerplate);
     tally.add("story-raw-pairs", raw_pairs);
 
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut count = 0u64;
+    let mut want = |i: u32| {
+        if let Some(d) = docs.get(i as usize) {
+            wanted[d.seq as usize] |= wanted::STORY;
+        }
+    };
     for part in 0..parts {
         let mut records = raw.take(part)?;
         records.par_sort_unstable();
         let groups: Vec<&[u64]> = records.chunk_by(|a, b| a >> 32 == b >> 32).collect();
-        let chosen: Vec<Vec<(u32, u32)>> = groups
+        let chosen: Vec<Vec<u64>> = groups
             .par_iter()
             .map(|group| {
                 let j = (group[0] >> 32) as u32;
@@ -306,13 +389,25 @@ fn story_candidates(
                 // Most shared fingerprints first, then the earlier document.
                 counted.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 counted.truncate(params.story_max_candidates);
-                counted.into_iter().map(|(_, i)| (i, j)).collect()
+                counted
+                    .into_iter()
+                    .map(|(_, i)| u64::from(j) << 32 | u64::from(i))
+                    .collect()
             })
             .collect();
-        pairs.extend(chosen.into_iter().flatten());
+        drop(groups);
+        drop(records);
+        for group in &chosen {
+            for &pair in group {
+                want(pair as u32);
+                want((pair >> 32) as u32);
+            }
+            count += group.len() as u64;
+        }
+        candidates.append(part, &chosen.concat());
     }
-    tally.add("story-candidates", pairs.len() as u64);
-    Ok(pairs)
+    tally.add("story-candidates", count);
+    Ok(candidates)
 }
 
 /// The sets round 1 stored, by keep index.
@@ -475,22 +570,47 @@ pub fn duplicates(
         sets.read(i, out)?;
         Ok(true)
     };
-    let mut verified: Verified =
-        verify_pairs(&plan.pairs, &first, &|_| true, sets, |i, rep, j, member| {
-            let shared = intersection(member, rep);
-            let (_, ok) = rule.judge(shared, member.len(), rep.len());
+    // One partition of candidates at a time (sorted, each pair once), verified in parallel,
+    // grouped by the later document, whose set is read once.
+    let mut candidates = 0u64;
+    let mut accepted = 0u64;
+    let mut verify_part = |part: usize| -> io::Result<Verified> {
+        let mut records = plan.pairs.take(part)?;
+        records.par_sort_unstable();
+        records.dedup();
+        candidates += records.len() as u64;
+        let pairs: Vec<(u32, u32)> = records
+            .iter()
+            .map(|&r| ((r >> 32) as u32, r as u32))
+            .collect();
+        drop(records);
+        let mut verified = verify_pairs(&pairs, &first, &|_| true, sets, |j, member, i, rep| {
+            // The rule only gets easier with more shared shingles: stop merging a pair that
+            // can no longer reach it.
+            let (m, r) = (member.len(), rep.len());
+            let shared = intersection_while(member, rep, |n| rule.judge(n, m, r).1)?;
+            let (_, ok) = rule.judge(shared, m, r);
             ok.then_some((j, i, shared as u32))
         })?;
-    verified.par_sort_unstable();
-    let accepted = verified.len() as u64;
-    tally.add("verified-pairs", accepted);
-    tally.add("rejected-pairs", plan.pairs.len() as u64 - accepted);
+        verified.sort_unstable();
+        accepted += verified.len() as u64;
+        Ok(verified)
+    };
+    let parts = plan.pairs.count();
+    let mut loaded = usize::MAX;
+    let mut verified: Verified = Vec::new();
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
     let taken = |i: usize| taken.get(i).copied().unwrap_or(false);
     let mut at = 0usize;
     for j in 0..n {
+        let part = partition_of(j as u32, parts, n);
+        if parts > 0 && part != loaded {
+            loaded = part;
+            verified = verify_part(part)?;
+            at = 0;
+        }
         let partners = partners_of(&verified, &mut at, j as u32);
         let l = plan.leader[j] as usize;
         if taken(l) {
@@ -528,6 +648,10 @@ pub fn duplicates(
             });
         }
     }
+    drop(verified);
+    tally.add("candidates", candidates);
+    tally.add("verified-pairs", accepted);
+    tally.add("rejected-pairs", candidates - accepted);
     let mut clusters = 0u64;
     let mut duplicates = 0u64;
     for i in 0..n {
@@ -570,7 +694,6 @@ fn story_evidence(shared: usize, member: usize, rep: usize) -> Evidence {
 /// shingles with; like duplicates, it never joins through another member.
 pub fn stories(
     plan: &Plan,
-    story_pairs: Vec<(u32, u32)>,
     dups: &[Option<PlannedLink>],
     taken: &[bool],
     sets: &Sets<'_>,
@@ -590,8 +713,17 @@ pub fn stories(
         sets.read(i, out)?;
         Ok(true)
     };
-    let mut verified: Verified =
-        verify_pairs(&story_pairs, &first, &is_unit, sets, |i, rep, j, member| {
+    // One partition of candidates at a time, each grouped by its later document, whose set is
+    // read once.
+    let mut accepted = 0u64;
+    let mut verify_part = |part: usize| -> io::Result<Verified> {
+        let pairs: Vec<(u32, u32)> = plan
+            .story_pairs
+            .take(part)?
+            .iter()
+            .map(|&r| ((r >> 32) as u32, r as u32))
+            .collect();
+        let mut verified = verify_pairs(&pairs, &first, &is_unit, sets, |j, member, i, rep| {
             let (shared, quoted) = story_intersection(member, rep);
             (shared >= rule.min_shared || quoted >= rule.min_quoted).then_some((
                 j,
@@ -599,14 +731,24 @@ pub fn stories(
                 shared as u32,
             ))
         })?;
-    drop(story_pairs);
-    verified.par_sort_unstable();
-    tally.add("story-verified-pairs", verified.len() as u64);
+        verified.sort_unstable();
+        accepted += verified.len() as u64;
+        Ok(verified)
+    };
+    let parts = plan.story_pairs.count();
+    let mut loaded = usize::MAX;
+    let mut verified: Verified = Vec::new();
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
     let mut at = 0usize;
     for j in 0..n {
+        let part = partition_of(j as u32, parts, n);
+        if parts > 0 && part != loaded {
+            loaded = part;
+            verified = verify_part(part)?;
+            at = 0;
+        }
         let partners = partners_of(&verified, &mut at, j as u32);
         let best = partners
             .iter()
@@ -621,6 +763,8 @@ pub fn stories(
             });
         }
     }
+    drop(verified);
+    tally.add("story-verified-pairs", accepted);
     let mut clusters = 0u64;
     for i in 0..n {
         if has_members[i] {
@@ -680,4 +824,19 @@ pub fn index_matches(
     }
     tally.add("index-verified-pairs", accepted);
     Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition_of;
+
+    #[test]
+    fn partitions_are_contiguous_increasing_ranges_that_all_occur() {
+        for (n, parts) in [(1, 1), (5, 5), (4096, 1), (10_000, 3), (1_000_003, 256)] {
+            let of: Vec<usize> = (0..n as u32).map(|j| partition_of(j, parts, n)).collect();
+            assert!(of.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1));
+            assert_eq!((of[0], of[n - 1]), (0, parts - 1), "{n} {parts}");
+        }
+        assert_eq!(partition_of(7, 0, 10), 0);
+    }
 }

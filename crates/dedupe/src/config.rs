@@ -89,6 +89,15 @@ impl Default for DedupeConfig {
 }
 
 impl DedupeConfig {
+    /// The duplicate verification thresholds.
+    pub(crate) fn rule(&self) -> crate::cluster::Rule {
+        crate::cluster::Rule {
+            threshold: self.threshold,
+            containment_threshold: self.containment_threshold,
+            min_shingles: self.min_shingles,
+        }
+    }
+
     /// Every problem with this config as (key, message, valid choices); empty when valid.
     pub fn problems(&self) -> Vec<(String, String, Vec<String>)> {
         let mut out = Vec::new();

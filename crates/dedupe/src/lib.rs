@@ -1,13 +1,14 @@
 //! The `dedupe` stage: exact and near-duplicate articles, and story clusters.
 //!
-//! Round 0 sketches every document (exact key, MinHash LSH band keys, winnowed and quoted
-//! story fingerprints); deciding it yields candidate pairs. Round 1 collects the exact shingle
-//! sets of the candidates only; deciding it verifies every pair and clusters around
-//! representatives chosen by the keep rule. `apply` attaches the [`ClusterLink`]s. With a
-//! `[state] dir`, a persistent [`index`] adds earlier runs' articles as candidates, and
+//! Round 0 sketches every document (exact key, MinHash LSH band keys, a b-bit sketch of the
+//! same signature, winnowed and quoted story fingerprints); deciding it yields candidate
+//! pairs, less those a b-bit MinHash pre-filter shows cannot verify. Round 1 collects the
+//! exact shingle sets of the candidates only; deciding it verifies every pair and clusters
+//! around representatives chosen by the keep rule. `apply` attaches the [`ClusterLink`]s.
+//! With a `[state] dir`, a persistent [`index`] adds earlier runs' articles as candidates, and
 //! `finish` adds this run's.
 //!
-//! Memory holds a compact record per document; band keys, fingerprints, raw story pairs and
+//! Memory holds a compact record per document; band keys, fingerprints, candidate pairs and
 //! shingle sets go to scratch files under `[run] work_dir`, so the stage's state
 //! stays at a few hundred bytes per document however large the corpus.
 
@@ -16,6 +17,7 @@ mod config;
 pub mod index;
 pub mod minhash;
 mod observe;
+mod prefilter;
 mod spill;
 pub mod text;
 
@@ -30,11 +32,12 @@ use newsmill_core::{
 
 pub use config::{Action, DOC, DedupeConfig};
 
-use cluster::{ABSENT, Evidence, Plan, PlanParams, PlannedLink, Rule, Sets, StoryRule};
+use cluster::{ABSENT, Evidence, Plan, PlanParams, PlannedLink, Sets, StoryRule};
 use index::{Bounds, Index, IndexError, NewEntry, Settings};
 use observe::{
     DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, SetObserver, SketchObserver, Sketcher, wanted,
 };
+use prefilter::Prefilter;
 use spill::{Partitions, SetFile, SetLoc};
 use text::{Scratch, compact, longest_shared_run, story_contains, trim_passage};
 
@@ -102,6 +105,7 @@ impl Scratchpad {
         };
         let round0 = Arc::new(RoundZeroSpill {
             bands: Partitions::create(dir.path(), "bands", cfg.bands)?,
+            sketches: Partitions::create(dir.path(), "sketches", 1)?,
             story: Partitions::create(dir.path(), "story", story_parts)?,
         });
         let sets = Arc::new(SetFile::create(dir.path().join("sets.bin"))?);
@@ -112,6 +116,7 @@ impl Scratchpad {
 pub struct DedupeStage {
     cfg: DedupeConfig,
     sketcher: Arc<Sketcher>,
+    prefilter: Prefilter,
     scratch: Scratchpad,
     plan: Option<Plan>,
     wanted: Arc<Vec<u8>>,
@@ -163,6 +168,7 @@ impl DedupeStage {
             })?;
         Ok(DedupeStage {
             sketcher: Arc::new(Sketcher::new(&cfg)),
+            prefilter: Prefilter::new(cfg.num_hashes, cfg.rule()),
             cfg,
             scratch,
             plan: None,
@@ -183,7 +189,12 @@ impl DedupeStage {
             ));
         }
         observed.flush();
-        let SketchObserver { docs, ids, .. } = *observed;
+        let SketchObserver {
+            mut docs, mut ids, ..
+        } = *observed;
+        // Merging grew them by doubling; they are kept until the end of the run.
+        docs.shrink_to_fit();
+        ids.shrink_to_fit();
         let mut tally = Tally::default();
         tally.add("documents", docs.len() as u64);
         // The state round 0 keeps per document: its record and id (band keys and story
@@ -196,13 +207,15 @@ impl DedupeStage {
             story_max_candidates: self.cfg.story_max_candidates,
             index: self.index.as_ref(),
             scratch: self.scratch.dir.path(),
+            prefilter: &self.prefilter,
         };
         let plan = cluster::plan(docs, ids, &self.scratch.round0, params, &mut tally)
             .map_err(io_error("read"))?;
         tracing::info!(
             documents = plan.docs.len(),
-            candidates = plan.pairs.len(),
-            story_candidates = plan.story_pairs.len(),
+            lsh_pairs = tally.0.get("lsh-pairs").copied().unwrap_or(0),
+            prefilter_rejected = tally.0.get("prefilter-rejected").copied().unwrap_or(0),
+            story_candidates = tally.0.get("story-candidates").copied().unwrap_or(0),
             "Found near-duplicate candidates."
         );
         self.wanted = Arc::new(plan.wanted.clone());
@@ -255,11 +268,7 @@ impl DedupeStage {
             locs: &dup_sets,
         };
 
-        let rule = Rule {
-            threshold: self.cfg.threshold,
-            containment_threshold: self.cfg.containment_threshold,
-            min_shingles: self.cfg.min_shingles,
-        };
+        let rule = self.cfg.rule();
         // Matches against earlier runs come first: those articles were kept already.
         let mut index_links: HashMap<u32, (u32, Evidence)> = HashMap::new();
         if let Some(index) = &self.index {
@@ -277,17 +286,14 @@ impl DedupeStage {
             .collect();
         let dups = cluster::duplicates(&plan, &sets, rule, &taken, &mut tally)
             .map_err(io_error("read"))?;
-        plan.pairs = Vec::new();
         let verified = started.elapsed().as_secs_f64();
         let stories = if self.cfg.story {
             let story = Sets {
                 file,
                 locs: &story_sets,
             };
-            let pairs = std::mem::take(&mut plan.story_pairs);
             cluster::stories(
                 &plan,
-                pairs,
                 &dups,
                 &taken,
                 &story,

@@ -8,6 +8,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::DedupeConfig;
 use crate::minhash::{MinHasher, Permutation};
+use crate::prefilter;
 use crate::spill::{Partitions, SetFile, SetLoc};
 use crate::text::{Scratch, compact, shingle_set, story_set};
 
@@ -108,6 +109,15 @@ impl Sketcher {
         self.minhash.signature(&scratch.shingles, signature);
         out.bands.push(seq);
         out.bands.extend(self.minhash.band_keys(signature));
+        out.set_buf.clear();
+        out.set_buf
+            .extend(scratch.shingles.iter().map(|&h| compact(h)));
+        out.set_buf.sort_unstable();
+        out.set_buf.dedup();
+        let set_size = u32::try_from(out.set_buf.len()).unwrap_or(u32::MAX);
+        out.sketches
+            .push(u64::from(seq) | u64::from(set_size) << 32);
+        prefilter::sketch(signature, &mut out.sketches);
         if self.story {
             scratch.shingle(self.story_shingle_size, self.story_seed);
             for fp in self.story_fingerprints(scratch) {
@@ -203,9 +213,13 @@ const FLUSH_RECORDS: usize = 1 << 15;
 /// Story fingerprints are partitioned by their top bits.
 pub const STORY_PARTITION_BITS: u32 = 6;
 
-/// The scratch partitions round 0 writes: one per LSH band, and story fingerprints by hash.
+/// The scratch partitions round 0 writes: one per LSH band, the pre-filter sketches, and story
+/// fingerprints by hash.
 pub struct RoundZeroSpill {
     pub bands: Partitions,
+    /// One partition of records `seq | set size << 32` each followed by the packed b-bit
+    /// sketch ([`prefilter::sketch`]).
+    pub sketches: Partitions,
     pub story: Partitions,
 }
 
@@ -222,6 +236,10 @@ pub struct SketchObserver {
     bands: Vec<u32>,
     /// `fingerprint << 32 | seq`.
     story: Vec<u64>,
+    /// Per document: `seq | set size << 32`, then its packed sketch.
+    sketches: Vec<u64>,
+    /// Reused to count a document's distinct shingles.
+    set_buf: Vec<u32>,
     /// A document numbered beyond `u32::MAX` was seen (records hold 32-bit numbers).
     pub too_many: bool,
     records: Vec<u64>,
@@ -238,6 +256,8 @@ impl SketchObserver {
             ids: String::new(),
             bands: Vec::new(),
             story: Vec::new(),
+            sketches: Vec::new(),
+            set_buf: Vec::new(),
             too_many: false,
             records: Vec::new(),
         }
@@ -257,6 +277,10 @@ impl SketchObserver {
             }
             self.bands.clear();
         }
+        if !self.sketches.is_empty() {
+            self.spill.sketches.append(0, &self.sketches);
+            self.sketches.clear();
+        }
         if !self.story.is_empty() {
             self.story.sort_unstable();
             for run in self.story.chunk_by(|a, b| {
@@ -270,7 +294,7 @@ impl SketchObserver {
     }
 
     fn flush_if_full(&mut self) {
-        if self.bands.len() + self.story.len() >= FLUSH_RECORDS {
+        if self.bands.len() + self.story.len() + self.sketches.len() >= FLUSH_RECORDS {
             self.flush();
         }
     }
@@ -305,6 +329,7 @@ impl Observer for SketchObserver {
             }));
             self.bands.extend_from_slice(&other.bands);
             self.story.extend_from_slice(&other.story);
+            self.sketches.extend_from_slice(&other.sketches);
             self.too_many |= other.too_many;
             self.flush_if_full();
         }

@@ -48,8 +48,10 @@ impl Partitions {
         let mut files = Vec::with_capacity(count);
         for part in 0..count {
             let path = dir.join(format!("{name}-{part:03}.bin"));
+            // Callers append in batches of thousands of records, and a run may hold several
+            // hundred partitions open: a small buffer keeps their memory to a few megabytes.
             files.push(Mutex::new(BufWriter::with_capacity(
-                1 << 16,
+                1 << 13,
                 File::create(&path)?,
             )));
             paths.push(path);
@@ -94,6 +96,54 @@ impl Partitions {
         writer.get_mut().set_len(0)?;
         writer.get_mut().seek(SeekFrom::Start(0))?;
         Ok(records)
+    }
+}
+
+impl Partitions {
+    /// Calls `each` with the records of partition `part` in order, `chunk` records at a time
+    /// (the last call may have fewer), so that memory never holds the whole partition; the
+    /// file is emptied.
+    pub fn take_chunks(
+        &self,
+        part: usize,
+        chunk: usize,
+        mut each: impl FnMut(&[u64]),
+    ) -> io::Result<()> {
+        if let Some(e) = self.error.get() {
+            return Err(io::Error::other(e));
+        }
+        let (Some(file), Some(path)) = (self.files.get(part), self.paths.get(part)) else {
+            return Ok(());
+        };
+        let mut writer = lock(file);
+        writer.flush()?;
+        let mut reader = File::open(path)?;
+        let mut bytes = vec![0u8; chunk.max(1) * 8];
+        let mut records = Vec::with_capacity(chunk.max(1));
+        loop {
+            let mut filled = 0;
+            while filled < bytes.len() {
+                match reader.read(&mut bytes[filled..])? {
+                    0 => break,
+                    n => filled += n,
+                }
+            }
+            records.clear();
+            records.extend(
+                bytes[..filled / 8 * 8]
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+            );
+            if !records.is_empty() {
+                each(&records);
+            }
+            if filled < bytes.len() {
+                break;
+            }
+        }
+        writer.get_mut().set_len(0)?;
+        writer.get_mut().seek(SeekFrom::Start(0))?;
+        Ok(())
     }
 }
 
@@ -272,6 +322,13 @@ mod tests {
         assert_eq!(parts.take(1).unwrap(), [5, u64::MAX, 7]);
         assert!(parts.take(1).unwrap().is_empty());
         assert!(parts.take(0).unwrap().is_empty());
+        parts.append(2, &(0..10).collect::<Vec<u64>>());
+        let mut chunks = Vec::new();
+        parts
+            .take_chunks(2, 4, |c| chunks.push(c.to_vec()))
+            .unwrap();
+        assert_eq!(chunks, [vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
+        assert!(parts.take(2).unwrap().is_empty());
 
         let sets = SetFile::create(dir.path().join("s")).unwrap();
         let a = sets.append(&[1, 2, u32::MAX]).unwrap();

@@ -183,6 +183,36 @@ pub fn intersection(a: &[u32], b: &[u32]) -> usize {
     n
 }
 
+/// Size of the intersection of two sorted, deduplicated sets, or `None` as soon as
+/// `reachable(n)` says that no intersection of `n` (shared so far plus what the shorter
+/// remainder could add) is enough; `reachable` must be monotone in `n`. It is asked every
+/// few dozen steps, so most of a hopeless pair's merge is skipped.
+pub fn intersection_while(
+    a: &[u32],
+    b: &[u32],
+    reachable: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    const CHECK_EVERY: usize = 64;
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    let mut steps = 0usize;
+    while i < a.len() && j < b.len() {
+        steps += 1;
+        if steps.is_multiple_of(CHECK_EVERY) && !reachable(n + (a.len() - i).min(b.len() - j)) {
+            return None;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Some(n)
+}
+
 /// Sorted story shingle set: each element is a compact shingle hash whose lowest bit says
 /// whether the shingle was quoted (one element per shingle; quoted anywhere wins).
 pub fn story_set(shingles: &[u64], quoted: &[bool]) -> Vec<u32> {
@@ -333,6 +363,23 @@ mod tests {
         let b = story_set(&[10 << 32, 30 << 32], &[false, true]);
         assert_eq!(story_intersection(&a, &b), (1, 0));
         assert!(story_contains(&a, 20 << 32) && !story_contains(&a, 30 << 32));
+    }
+
+    #[test]
+    fn bounded_intersection_is_exact_or_gives_up_only_when_hopeless() {
+        let a: Vec<u32> = (0..1000).map(|x| x * 2).collect();
+        let b: Vec<u32> = (0..1000).map(|x| x * 3).collect();
+        let exact = intersection(&a, &b);
+        assert_eq!(intersection_while(&a, &b, |_| true), Some(exact));
+        assert_eq!(intersection_while(&a, &b, |n| n >= exact), Some(exact));
+        // Gives up once the bound falls below 600, long before the end.
+        assert_eq!(intersection_while(&a, &b, |n| n >= 600), None);
+        // Never wrong when it does not give up: the caller still judges the exact count.
+        assert!(matches!(
+            intersection_while(&a, &b, |n| n > exact),
+            None | Some(334)
+        ));
+        assert_eq!(intersection_while(&[], &b, |_| false), Some(0));
     }
 
     #[test]

@@ -390,22 +390,45 @@ fn a_bridge_document_does_not_chain_two_articles_into_one_cluster() {
     assert_ne!(dup_cluster(&out.docs[2]), Some("dup:A"));
 }
 
-#[test]
-fn an_lsh_candidate_below_the_thresholds_is_not_linked() {
+/// Half of one seed and the whole of another against the first seed: a strong LSH candidate
+/// (150 one-row bands), but not a copy.
+fn half_copy() -> (String, String) {
     let paras = paragraphs(SEEDS[2]);
     let half = paras.len() / 2;
     let a = paras.join("\n\n");
-    // Half of `a` and half of another article: a strong LSH candidate, but not a copy.
     let b = format!("{}\n\n{}", paras[half..].join("\n\n"), SEEDS[3]);
-    let cfg = DedupeConfig {
+    (a, b)
+}
+
+fn one_row_bands(threshold: f64, containment_threshold: f64) -> DedupeConfig {
+    DedupeConfig {
         num_hashes: 150,
         bands: 150,
         rows: 1,
-        threshold: 0.9,
-        containment_threshold: 0.9,
+        threshold,
+        containment_threshold,
         story: false,
         ..DedupeConfig::default()
+    }
+}
+
+#[test]
+fn an_lsh_candidate_just_below_the_thresholds_is_verified_and_not_linked() {
+    let (a, b) = half_copy();
+    let j = jaccard(&a, &b);
+    let contained = {
+        let set = |t: &str| {
+            let mut s = Scratch::default();
+            s.tokenize(t, 1, None);
+            s.shingle(DedupeConfig::default().shingle_size, 2);
+            shingle_set(&s.shingles)
+        };
+        let (a, b) = (set(&a), set(&b));
+        intersection(&a, &b) as f64 / a.len().min(b.len()) as f64
     };
+    assert!(j > 0.2 && contained > 0.3, "{j} {contained}");
+    // Just above the pair's exact values: the pre-filter cannot rule it out, verification does.
+    let cfg = one_row_bands(j + 0.02, contained + 0.02);
     let out = run_with(
         cfg,
         &[doc(0, "a", None, &a), doc(1, "b", None, &b)],
@@ -413,6 +436,22 @@ fn an_lsh_candidate_below_the_thresholds_is_not_linked() {
     );
     assert_eq!(out.tally.0.get("candidates"), Some(&1), "{:?}", out.tally);
     assert_eq!(out.tally.0["rejected-pairs"], 1);
+    assert_eq!(out.tally.0.get("prefilter-rejected"), None);
+    assert!(out.docs.iter().all(|d| d.links.is_empty()));
+}
+
+#[test]
+fn the_prefilter_drops_a_candidate_far_below_the_thresholds_before_verification() {
+    let (a, b) = half_copy();
+    let out = run_with(
+        one_row_bands(0.9, 0.9),
+        &[doc(0, "a", None, &a), doc(1, "b", None, &b)],
+        Grouping::OneObserverPerDoc,
+    );
+    let shared_bands = out.tally.0["lsh-pairs"];
+    assert!(shared_bands > 10, "{:?}", out.tally);
+    assert_eq!(out.tally.0["prefilter-rejected"], shared_bands);
+    assert_eq!(out.tally.0.get("candidates"), None, "{:?}", out.tally);
     assert!(out.docs.iter().all(|d| d.links.is_empty()));
 }
 
