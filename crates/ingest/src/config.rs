@@ -5,6 +5,14 @@ use serde::{Deserialize, Serialize};
 
 /// Default limit on one record (a JSON line, a CSV row, a whole text or HTML file).
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+/// Default limit on what one gzip or zstd file may expand to: far above any real dump of
+/// news a nightly job reads in one file, far below what a compression bomb expands to.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// Default limit on one line of a document's text. A news paragraph is a few kilobytes even
+/// when a scraper joins a whole article into one line; a megabyte-long line is a data dump.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 1024 * 1024;
+/// Default limit on the lines of one document: long live blogs have a few thousand.
+pub const DEFAULT_MAX_LINES: u64 = 100_000;
 
 /// The `[input]` table of pipeline.toml.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +27,12 @@ pub struct InputConfig {
     pub encoding: String,
     /// A record, line or file larger than this is rejected as "too-large".
     pub max_record_bytes: u64,
+    /// A gzip or zstd file stops being read when it has expanded to this many bytes.
+    pub max_decompressed_bytes: u64,
+    /// A document with a line of its text longer than this is rejected as "line-too-long".
+    pub max_line_bytes: u64,
+    /// A document whose text has more lines than this is rejected as "too-many-lines".
+    pub max_lines: u64,
 }
 
 impl Default for InputConfig {
@@ -29,6 +43,9 @@ impl Default for InputConfig {
             fields: FieldNames::default(),
             encoding: "auto".to_string(),
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_lines: DEFAULT_MAX_LINES,
         }
     }
 }
@@ -212,6 +229,27 @@ pub const INPUT_KEYS: &[KeyDoc] = &[
         choices: &[],
         doc: "Largest accepted record, line or single-document file in bytes; larger ones are rejected as too-large.",
     },
+    KeyDoc {
+        name: "max_decompressed_bytes",
+        kind: "integer",
+        default: "8589934592",
+        choices: &[],
+        doc: "Most bytes one .gz or .zst file may expand to; reading stops there (records before are kept) with a decompressed-too-large rejection.",
+    },
+    KeyDoc {
+        name: "max_line_bytes",
+        kind: "integer",
+        default: "1048576",
+        choices: &[],
+        doc: "Longest accepted line (or title) of a document's text in bytes; a document with a longer one is rejected as line-too-long.",
+    },
+    KeyDoc {
+        name: "max_lines",
+        kind: "integer",
+        default: "100000",
+        choices: &[],
+        doc: "Most lines a document's text may have; a document with more is rejected as too-many-lines.",
+    },
 ];
 
 impl InputConfig {
@@ -260,12 +298,19 @@ impl InputConfig {
                 COMMON_ENCODINGS.iter().map(|s| s.to_string()).collect(),
             ));
         }
-        if self.max_record_bytes == 0 {
-            problems.push((
-                "max_record_bytes".to_string(),
-                "max_record_bytes must be greater than 0.".to_string(),
-                Vec::new(),
-            ));
+        for (key, value) in [
+            ("max_record_bytes", self.max_record_bytes),
+            ("max_decompressed_bytes", self.max_decompressed_bytes),
+            ("max_line_bytes", self.max_line_bytes),
+            ("max_lines", self.max_lines),
+        ] {
+            if value == 0 {
+                problems.push((
+                    key.to_string(),
+                    format!("{key} must be greater than 0."),
+                    Vec::new(),
+                ));
+            }
         }
         problems
     }
@@ -338,9 +383,13 @@ mod tests {
         };
         cfg.fields.text = " ".into();
         cfg.max_record_bytes = 0;
+        cfg.max_lines = 0;
         let problems = cfg.problems();
         let keys: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
-        assert_eq!(keys, ["fields.text", "encoding", "max_record_bytes"]);
+        assert_eq!(
+            keys,
+            ["fields.text", "encoding", "max_record_bytes", "max_lines"]
+        );
         assert!(problems[1].2.contains(&"windows-1252".to_string()));
         assert!(InputConfig::default().problems().is_empty());
         let latin1 = InputConfig {

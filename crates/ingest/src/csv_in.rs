@@ -4,7 +4,6 @@
 //! newsmill detects except UTF-16 keeps ASCII bytes as ASCII, so commas, quotes and newlines
 //! are found correctly before decoding. UTF-16 files are decoded whole first.
 
-use std::fs::File;
 use std::io::{Cursor, Read};
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
@@ -19,13 +18,17 @@ use crate::fields::RecordFields;
 
 const SAMPLE_BYTES: u64 = 64 * 1024;
 
-pub fn open(file: &InputFile, cfg: &InputConfig) -> Result<CsvRows, ReadError> {
+/// Reads CSV rows from a stream.
+pub fn from_reader(
+    mut handle: Box<dyn Read + Send>,
+    file: &InputFile,
+    cfg: &InputConfig,
+) -> Result<CsvRows, ReadError> {
     let io_error = |source| ReadError::Io {
         path: file.display.clone(),
         position: String::new(),
         source,
     };
-    let mut handle = File::open(&file.path).map_err(io_error)?;
     let mut sample = Vec::new();
     (&mut handle)
         .take(SAMPLE_BYTES)

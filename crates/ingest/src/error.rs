@@ -24,7 +24,7 @@ pub enum ReadError {
     #[error("{path} looks binary, not text: {why}")]
     Binary { path: String, why: String },
     #[error(
-        "{path}{} is {size} bytes, more than max_record_bytes ({limit})",
+        "{path}{} is {size} bytes, more than max_record_bytes ({limit}) (raise [input] max_record_bytes to accept it)",
         at(position)
     )]
     TooLarge {
@@ -74,6 +74,43 @@ pub enum ReadError {
     },
     #[error("{path}: no main content could be found in the page")]
     NoContent { path: String },
+    #[error("{path}: there is a title line but no text after it")]
+    TitleOnly { path: String },
+    #[error(
+        "{path}: the {codec} stream expands past max_decompressed_bytes ({limit} bytes) at {position}; the records before it were kept and the rest of the file was not read (raise [input] max_decompressed_bytes to read it)"
+    )]
+    DecompressedTooLarge {
+        path: String,
+        position: String,
+        codec: &'static str,
+        limit: u64,
+    },
+    #[error(
+        "{path}{}: {what} is {size} bytes long, more than max_line_bytes ({limit}) (raise [input] max_line_bytes to accept it)",
+        at(position)
+    )]
+    LineTooLong {
+        path: String,
+        position: String,
+        /// "text line 12", or "the title".
+        what: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "{path}: the page's elements nest more than {limit} deep; real pages nest a few dozen levels, and parsing markup this deep takes minutes, so it was not read"
+    )]
+    TooDeep { path: String, limit: usize },
+    #[error(
+        "{path}{}: the text has {lines} lines, more than max_lines ({limit}) (raise [input] max_lines to accept it)",
+        at(position)
+    )]
+    TooManyLines {
+        path: String,
+        position: String,
+        lines: u64,
+        limit: u64,
+    },
 }
 
 fn at(position: &str) -> String {
@@ -108,6 +145,11 @@ impl ReadError {
             ReadError::Truncated { codec, .. } => format!("truncated-{codec}"),
             ReadError::Corrupt { codec, .. } => format!("corrupt-{codec}"),
             ReadError::NoContent { .. } => "no-content".into(),
+            ReadError::TitleOnly { .. } => "missing-text".into(),
+            ReadError::DecompressedTooLarge { .. } => "decompressed-too-large".into(),
+            ReadError::LineTooLong { .. } => "line-too-long".into(),
+            ReadError::TooManyLines { .. } => "too-many-lines".into(),
+            ReadError::TooDeep { .. } => "too-deeply-nested".into(),
         }
     }
 
@@ -116,7 +158,9 @@ impl ReadError {
             ReadError::NotFound { path, .. }
             | ReadError::NotAFile { path }
             | ReadError::Binary { path, .. }
-            | ReadError::NoContent { path } => (path, ""),
+            | ReadError::NoContent { path }
+            | ReadError::TitleOnly { path }
+            | ReadError::TooDeep { path, .. } => (path, ""),
             ReadError::BadGlob { pattern, .. } => (pattern, ""),
             ReadError::Io { path, position, .. }
             | ReadError::Empty { path, position }
@@ -125,7 +169,10 @@ impl ReadError {
             | ReadError::MissingText { path, position, .. }
             | ReadError::MalformedCsv { path, position, .. }
             | ReadError::Truncated { path, position, .. }
-            | ReadError::Corrupt { path, position, .. } => (path, position),
+            | ReadError::Corrupt { path, position, .. }
+            | ReadError::DecompressedTooLarge { path, position, .. }
+            | ReadError::LineTooLong { path, position, .. }
+            | ReadError::TooManyLines { path, position, .. } => (path, position),
         }
     }
 

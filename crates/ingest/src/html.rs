@@ -9,12 +9,21 @@ use crate::config::InputConfig;
 use crate::decode::{declared_html_charset, decode_document};
 use crate::discover::InputFile;
 use crate::error::ReadError;
-use crate::read_whole;
 
-pub fn read_html(file: &InputFile, cfg: &InputConfig) -> Result<Document, ReadError> {
-    let bytes = read_whole(file, cfg.max_record_bytes)?;
-    let declared = declared_html_charset(&bytes);
-    let (html, decoding) = decode_document(&file.display, &bytes, cfg.forced_encoding(), declared)?;
+/// The document of a whole saved page's bytes.
+pub fn html_document(
+    bytes: &[u8],
+    file: &InputFile,
+    cfg: &InputConfig,
+) -> Result<Document, ReadError> {
+    let declared = declared_html_charset(bytes);
+    let (html, decoding) = decode_document(&file.display, bytes, cfg.forced_encoding(), declared)?;
+    if nests_deeper_than(&html, MAX_PARSE_DEPTH) {
+        return Err(ReadError::TooDeep {
+            path: file.display.clone(),
+            limit: MAX_PARSE_DEPTH,
+        });
+    }
     // The page is arbitrary markup handed to third-party parsers: should one of them panic,
     // only this file is lost, as a rejection, not the run.
     let page =
@@ -109,11 +118,16 @@ pub fn parse_page(html: &str) -> Page {
         .filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_alphabetic()));
     let head_title = meta(&["og:title", "twitter:title"]).or_else(|| text_of(&dom, "title"));
 
-    let config = dom_smoothie::Config {
-        max_elements_to_parse: 200_000,
-        ..Default::default()
-    };
-    let (title, byline, ld_published, ld_url, text) =
+    let (title, byline, ld_published, ld_url, text) = if let Some(why) = too_tangled(&dom) {
+        // Readability's cost grows with the page's size times its nesting depth: on markup
+        // like this it would take minutes, so the whole body is read instead.
+        tracing::warn!(reason = %why, "Read a page's whole body without looking for its main content.");
+        (None, None, None, None, blocks_text(&dom))
+    } else {
+        let config = dom_smoothie::Config {
+            max_elements_to_parse: 200_000,
+            ..Default::default()
+        };
         match dom_smoothie::Readability::with_document(dom, None, Some(config))
             .and_then(|mut r| r.parse())
         {
@@ -128,7 +142,8 @@ pub fn parse_page(html: &str) -> Page {
                 tracing::debug!(error = %e, "Readability found no main content; using the whole body.");
                 (None, None, None, None, blocks_text(&Dom::from(html)))
             }
-        };
+        }
+    };
     Page {
         title: title.or(head_title).map(|t| collapse_spaces(&t)),
         author: author
@@ -140,6 +155,103 @@ pub fn parse_page(html: &str) -> Page {
         language,
         text,
     }
+}
+
+/// html5ever's tree builder checks the stack of open elements at every tag, so parsing is
+/// quadratic in depth (50,000 levels take seconds, a 16 MB page of them hours): pages whose
+/// tags nest deeper than this are refused before parsing.
+const MAX_PARSE_DEPTH: usize = 10_000;
+
+/// Elements that never hold others (void) or whose end tag pages often leave out: their start
+/// tags do not count towards the depth estimate, nor do their end tags.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "td", "th", "tr", "dt", "dd", "option", "optgroup", "tbody",
+    "thead", "tfoot", "colgroup", "rb", "rt", "rp",
+];
+
+/// Whether the start and end tags of `html` nest deeper than `limit`, estimated from the tags
+/// alone without building a tree (script and style contents are skipped).
+fn nests_deeper_than(html: &str, limit: usize) -> bool {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'<') {
+        let open = at + offset;
+        let closing = bytes.get(open + 1) == Some(&b'/');
+        let name_from = open + 1 + usize::from(closing);
+        let name_len = bytes[name_from..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let Some(end) = bytes[name_from..].iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let end = name_from + end;
+        at = end + 1;
+        if name_len == 0 || !bytes[name_from].is_ascii_alphabetic() {
+            continue; // a comment, a doctype, or a stray "<"
+        }
+        let name = html[name_from..name_from + name_len].to_ascii_lowercase();
+        if NOT_NESTING.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if bytes[end - 1] != b'/' {
+            if name == "script" || name == "style" {
+                // Their contents are text, whatever "<" they hold.
+                let close = format!("</{name}");
+                match find_ignoring_case(&bytes[at..], close.as_bytes()) {
+                    Some(found) => at += found,
+                    None => break,
+                }
+                continue;
+            }
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn find_ignoring_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Deeper than real pages nest (a few dozen levels); deeper is machine-made or hostile.
+const MAX_READABLE_DEPTH: usize = 256;
+/// The sum of all elements' depths (how many ancestor-descendant pairs there are), which is
+/// what Readability's work grows with: a large real page has well under a million.
+const MAX_READABLE_PAIRS: usize = 4_000_000;
+
+/// Why the page is too deeply nested for Readability, if it is.
+fn too_tangled(dom: &Dom) -> Option<String> {
+    let mut pairs = 0usize;
+    let mut stack = vec![(dom.root(), 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_READABLE_DEPTH {
+            return Some(format!(
+                "elements nested more than {MAX_READABLE_DEPTH} deep"
+            ));
+        }
+        pairs += depth;
+        if pairs > MAX_READABLE_PAIRS {
+            return Some(format!(
+                "more than {MAX_READABLE_PAIRS} element-ancestor pairs"
+            ));
+        }
+        for child in node.children() {
+            if child.is_element() {
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    None
 }
 
 /// Meta tag values by lower-cased name, property or itemprop; the first tag wins.

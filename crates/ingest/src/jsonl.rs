@@ -1,7 +1,6 @@
 //! JSON Lines (plain, gzip, zstd), streamed one bounded line at a time.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek};
+use std::io::{BufRead, BufReader, Cursor, Read};
 
 use encoding_rs::Encoding;
 use newsmill_core::{Decoding, Document};
@@ -13,41 +12,45 @@ use crate::decode::{decode_counting, utf8_lossy_counting};
 use crate::discover::InputFile;
 use crate::error::ReadError;
 use crate::fields::RecordFields;
+use crate::limits::{Capped, LimitReached};
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-/// Opens a JSON Lines file; compression is recognised by its magic bytes, not its name.
-pub fn open(file: &InputFile, cfg: &InputConfig) -> Result<JsonLines, ReadError> {
+/// Reads JSON Lines from a stream; compression is recognised by its magic bytes, not the
+/// file name.
+pub fn from_reader(
+    mut stream: Box<dyn Read + Send>,
+    file: &InputFile,
+    cfg: &InputConfig,
+) -> Result<JsonLines, ReadError> {
     let io_error = |source| ReadError::Io {
         path: file.display.clone(),
         position: String::new(),
         source,
     };
-    let mut handle = File::open(&file.path).map_err(io_error)?;
     let mut magic = [0u8; 4];
     let mut seen = 0;
     while seen < magic.len() {
-        match handle.read(&mut magic[seen..]) {
+        match stream.read(&mut magic[seen..]) {
             Ok(0) => break,
             Ok(n) => seen += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(io_error(e)),
         }
     }
-    handle.rewind().map_err(io_error)?;
+    let whole: Box<dyn Read + Send> = Box::new(Cursor::new(magic[..seen].to_vec()).chain(stream));
     let magic = &magic[..seen];
+    let cap = cfg.max_decompressed_bytes;
     let (stream, codec): (Box<dyn Read + Send>, Option<&'static str>) =
         if magic.starts_with(GZIP_MAGIC) {
-            (
-                Box::new(flate2::read::MultiGzDecoder::new(handle)),
-                Some("gzip"),
-            )
+            let decoder = flate2::read::MultiGzDecoder::new(whole);
+            (Box::new(Capped::new(decoder, cap)), Some("gzip"))
         } else if magic.starts_with(ZSTD_MAGIC) {
-            let decoder = zstd::stream::read::Decoder::new(handle).map_err(io_error)?;
-            (Box::new(decoder), Some("zstd"))
+            let decoder = zstd::stream::read::Decoder::new(whole).map_err(io_error)?;
+            (Box::new(Capped::new(decoder, cap)), Some("zstd"))
         } else {
-            (Box::new(handle), None)
+            (whole, None)
         };
     Ok(JsonLines {
         reader: BufReader::with_capacity(64 * 1024, stream),
@@ -139,6 +142,14 @@ impl JsonLines {
         let path = self.file.display.clone();
         let position = self.line_position();
         match self.codec {
+            Some(codec) if LimitReached::limit_of(&source).is_some() => {
+                ReadError::DecompressedTooLarge {
+                    path,
+                    position,
+                    codec,
+                    limit: LimitReached::limit_of(&source).unwrap_or_default(),
+                }
+            }
             Some(codec) if is_truncation(&source) => ReadError::Truncated {
                 path,
                 position,

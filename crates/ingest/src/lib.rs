@@ -13,13 +13,17 @@ mod error;
 mod fields;
 mod html;
 mod jsonl;
+mod limits;
 mod text;
 
 use std::io::Read;
 
 use newsmill_core::{Document, Rejection, StageDoc};
 
-pub use config::{DEFAULT_MAX_RECORD_BYTES, FieldNames, Format, INPUT_KEYS, InputConfig};
+pub use config::{
+    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINES,
+    DEFAULT_MAX_RECORD_BYTES, FieldNames, Format, INPUT_KEYS, InputConfig,
+};
 pub use decode::{binary_reason, decode};
 pub use discover::{InputFile, list_inputs};
 pub use error::ReadError;
@@ -45,55 +49,98 @@ pub enum Record {
 /// Streams the records of one file. JSON Lines and CSV are read a record at a time, so a
 /// file of any size needs only about `max_record_bytes` of memory.
 pub fn read_input(file: &InputFile, cfg: &InputConfig) -> Box<dyn Iterator<Item = Record> + Send> {
-    let one = |result: Result<Document, ReadError>| -> Box<dyn Iterator<Item = Record> + Send> {
-        Box::new(std::iter::once(match result {
-            Ok(doc) => Record::Document(doc),
-            Err(e) => Record::Rejected(e.into()),
-        }))
-    };
-    let failed = |e: ReadError| -> Box<dyn Iterator<Item = Record> + Send> {
-        Box::new(std::iter::once(Record::Rejected(e.into())))
-    };
-    match file.format {
-        Format::Jsonl => match jsonl::open(file, cfg) {
-            Ok(lines) => Box::new(lines),
-            Err(e) => failed(e),
-        },
-        Format::Csv => match csv_in::open(file, cfg) {
-            Ok(rows) => Box::new(rows),
-            Err(e) => failed(e),
-        },
-        Format::Html => one(html::read_html(file, cfg)),
-        Format::Text | Format::Auto => one(text::read_text(file, cfg)),
-    }
-}
-
-/// Reads a single-document file, refusing one larger than `limit` without reading it.
-pub(crate) fn read_whole(file: &InputFile, limit: u64) -> Result<Vec<u8>, ReadError> {
     let io_error = |source| ReadError::Io {
         path: file.display.clone(),
         position: String::new(),
         source,
     };
-    let too_large = |size: u64| ReadError::TooLarge {
+    let handle = match std::fs::File::open(&file.path) {
+        Ok(handle) => handle,
+        Err(e) => return rejected(io_error(e)),
+    };
+    if matches!(file.format, Format::Html | Format::Text | Format::Auto) {
+        // Refuse a single-document file that is too large without reading any of it.
+        match handle.metadata() {
+            Ok(meta) if meta.len() > cfg.max_record_bytes => {
+                return rejected(too_large(file, meta.len(), cfg.max_record_bytes));
+            }
+            Ok(_) => {}
+            Err(e) => return rejected(io_error(e)),
+        }
+    }
+    read_from(Box::new(handle), file, cfg)
+}
+
+/// Streams the records of one input from any byte stream, exactly as [`read_input`] does for
+/// a file on disk: `file` gives the format and the names used in documents and rejections
+/// (its `path` is not opened). Every document passes the line limits of `cfg`.
+pub fn read_from(
+    stream: Box<dyn Read + Send>,
+    file: &InputFile,
+    cfg: &InputConfig,
+) -> Box<dyn Iterator<Item = Record> + Send> {
+    let records: Box<dyn Iterator<Item = Record> + Send> = match file.format {
+        Format::Jsonl => match jsonl::from_reader(stream, file, cfg) {
+            Ok(lines) => Box::new(lines),
+            Err(e) => rejected(e),
+        },
+        Format::Csv => match csv_in::from_reader(stream, file, cfg) {
+            Ok(rows) => Box::new(rows),
+            Err(e) => rejected(e),
+        },
+        Format::Html => one(read_bounded(stream, file, cfg.max_record_bytes)
+            .and_then(|bytes| html::html_document(&bytes, file, cfg))),
+        Format::Text | Format::Auto => one(read_bounded(stream, file, cfg.max_record_bytes)
+            .and_then(|bytes| text::text_document(&bytes, file, cfg))),
+    };
+    let cfg = cfg.clone();
+    Box::new(records.map(move |record| match record {
+        Record::Document(doc) => match limits::check_document(&doc, &cfg) {
+            Ok(()) => Record::Document(doc),
+            Err(e) => Record::Rejected(e.into()),
+        },
+        rejection => rejection,
+    }))
+}
+
+fn one(result: Result<Document, ReadError>) -> Box<dyn Iterator<Item = Record> + Send> {
+    Box::new(std::iter::once(match result {
+        Ok(doc) => Record::Document(doc),
+        Err(e) => Record::Rejected(e.into()),
+    }))
+}
+
+fn rejected(e: ReadError) -> Box<dyn Iterator<Item = Record> + Send> {
+    Box::new(std::iter::once(Record::Rejected(e.into())))
+}
+
+fn too_large(file: &InputFile, size: u64, limit: u64) -> ReadError {
+    ReadError::TooLarge {
         path: file.display.clone(),
         position: String::new(),
         size: size.to_string(),
         limit,
-    };
-    let handle = std::fs::File::open(&file.path).map_err(io_error)?;
-    let size = handle.metadata().map_err(io_error)?.len();
-    if size > limit {
-        return Err(too_large(size));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    // The file may grow between the size check and the read.
-    handle
+}
+
+/// Reads a single-document stream, refusing one larger than `limit` without holding more
+/// than `limit + 1` bytes of it.
+fn read_bounded(
+    stream: Box<dyn Read + Send>,
+    file: &InputFile,
+    limit: u64,
+) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    stream
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(io_error)?;
+        .map_err(|source| ReadError::Io {
+            path: file.display.clone(),
+            position: String::new(),
+            source,
+        })?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
+        return Err(too_large(file, bytes.len() as u64, limit));
     }
     Ok(bytes)
 }

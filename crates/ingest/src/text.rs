@@ -6,12 +6,21 @@ use crate::config::InputConfig;
 use crate::decode::decode_document;
 use crate::discover::InputFile;
 use crate::error::ReadError;
-use crate::read_whole;
 
-pub fn read_text(file: &InputFile, cfg: &InputConfig) -> Result<Document, ReadError> {
-    let bytes = read_whole(file, cfg.max_record_bytes)?;
-    let (content, decoding) = decode_document(&file.display, &bytes, cfg.forced_encoding(), None)?;
+/// The document of a whole text file's bytes.
+pub fn text_document(
+    bytes: &[u8],
+    file: &InputFile,
+    cfg: &InputConfig,
+) -> Result<Document, ReadError> {
+    let (content, decoding) = decode_document(&file.display, bytes, cfg.forced_encoding(), None)?;
     let (title, text) = split_title(&content);
+    // Every reader promises a document with text; a headline alone is not an article.
+    if text.trim().is_empty() {
+        return Err(ReadError::TitleOnly {
+            path: file.display.clone(),
+        });
+    }
     Ok(Document {
         id: file.relative.clone(),
         source: file.display.clone(),

@@ -274,6 +274,13 @@ fn empty_binary_and_too_large_files_are_rejected() {
     png.extend((0..2000u32).map(|i| (i * 7 % 251) as u8));
     write(dir.path(), "in/photo.txt", &png);
     write(dir.path(), "in/ok.txt", SEED_003.as_bytes());
+    // Only the headline survived the scrape: not an article (found by fuzzing).
+    let headline = SEED_003.lines().next().unwrap();
+    write(
+        dir.path(),
+        "in/headline.txt",
+        format!("\n{headline}\n\n").as_bytes(),
+    );
     let mut cfg = config(&["in"]);
     cfg.max_record_bytes = 4096;
     write(dir.path(), "in/big.txt", SEED_003.repeat(2).as_bytes());
@@ -289,6 +296,7 @@ fn empty_binary_and_too_large_files_are_rejected() {
             ("in/big.txt", "too-large"),
             ("in/blank.txt", "empty"),
             ("in/empty.txt", "empty"),
+            ("in/headline.txt", "missing-text"),
             ("in/photo.txt", "binary")
         ]
     );
