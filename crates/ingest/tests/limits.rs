@@ -1,35 +1,15 @@
 //! The limits that protect a nightly run: compression bombs, overlong lines and documents
 //! with too many lines each become one rejection naming the limit, and the rest is read.
 
-use std::io::Write;
-use std::path::Path;
+mod common;
 
-use newsmill_core::{Document, Rejection};
+use std::io::Write;
+
+use common::{config, read_all};
 use newsmill_ingest::{Format, InputConfig, InputFile, Record, list_inputs, read_from, read_input};
 
 const SEED_003: &str = include_str!("../../../samples/003_3ccf4f1fb7630145.txt");
 const SEED_004: &str = include_str!("../../../samples/004_66e42796693d4503.txt");
-
-fn config(paths: &[&str]) -> InputConfig {
-    InputConfig {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
-fn read_all(cfg: &InputConfig, base: &Path) -> (Vec<Document>, Vec<Rejection>) {
-    let (files, mut rejections) = list_inputs(cfg, base);
-    let mut docs = Vec::new();
-    for file in &files {
-        for record in read_input(file, cfg) {
-            match record {
-                Record::Document(d) => docs.push(d),
-                Record::Rejected(r) => rejections.push(r),
-            }
-        }
-    }
-    (docs, rejections)
-}
 
 /// Two seed-article records followed by `padding` spaces: what a bomb appended to a real
 /// file looks like once decompressed. (Zeros this close to the start would make the file

@@ -1,37 +1,17 @@
 //! Readers on real seed articles and on damaged inputs written into temporary directories.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 
-use newsmill_core::{Document, Rejection};
-use newsmill_ingest::{Format, InputConfig, Record, list_inputs, read_input};
+use common::{config, read_all};
+use newsmill_ingest::{Format, InputConfig, list_inputs};
 
 const SEED_000: &str = include_str!("../../../samples/000_d3f30cc8e01184eb.txt");
 const SEED_001: &str = include_str!("../../../samples/001_e6fc3a51efc8f4de.txt");
 const SEED_003: &str = include_str!("../../../samples/003_3ccf4f1fb7630145.txt");
 const NEWS_PAGE: &str = include_str!("fixtures/news_page.html");
-
-fn config(paths: &[&str]) -> InputConfig {
-    InputConfig {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
-/// Lists and reads everything, keeping listing rejections first.
-fn read_all(cfg: &InputConfig, base: &Path) -> (Vec<Document>, Vec<Rejection>) {
-    let (files, mut rejections) = list_inputs(cfg, base);
-    let mut docs = Vec::new();
-    for file in &files {
-        for record in read_input(file, cfg) {
-            match record {
-                Record::Document(d) => docs.push(d),
-                Record::Rejected(r) => rejections.push(r),
-            }
-        }
-    }
-    (docs, rejections)
-}
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     let path = dir.join(name);
