@@ -168,19 +168,8 @@ pub fn shingle_set(shingles: &[u64]) -> Vec<u32> {
 
 /// Size of the intersection of two sorted, deduplicated sets.
 pub fn intersection(a: &[u32], b: &[u32]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
+    // Never stopped early, so always `Some`.
+    intersection_while(a, b, |_| true).unwrap_or(0)
 }
 
 /// Size of the intersection of two sorted, deduplicated sets, or `None` as soon as
