@@ -332,16 +332,7 @@ fn org_head_cues(
             && words[k].chars().next().is_some_and(char::is_lowercase)
             && gaz.org_heads.contains(&atoms[k].lower)
     };
-    let mut i = 0;
-    while i < words.len() {
-        if !capitalised[i] || headline[i] {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        while j < words.len() && capitalised[j] && !headline[j] && !initial[j] {
-            j += 1;
-        }
+    for (i, j) in capitalised_runs(capitalised, headline, initial) {
         let opening_word =
             j - i == 1 && initial[i] && crate::lexicon::lexicon().is_common(words[i]);
         if !opening_word {
@@ -356,9 +347,34 @@ fn org_head_cues(
                 *c = cue;
             }
         }
-        i = j;
     }
     cues
+}
+
+/// The runs `[i, j)` of capitalised words outside headlines: a run starts at a capitalised
+/// word and goes on while the words are capitalised and do not open a sentence.
+fn capitalised_runs<'a>(
+    capitalised: &'a [bool],
+    headline: &'a [bool],
+    initial: &'a [bool],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let n = capitalised.len();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < n && (!capitalised[i] || headline[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return None;
+        }
+        let mut j = i + 1;
+        while j < n && capitalised[j] && !headline[j] && !initial[j] {
+            j += 1;
+        }
+        let run = (i, j);
+        i = j;
+        Some(run)
+    })
 }
 
 /// Features of every token of one document.
@@ -485,18 +501,8 @@ fn extract_with(
         }
     }
     let mut run_roles: HashMap<u64, u64, BuildPassThrough> = HashMap::default();
-    let mut i = 0;
-    while i < words.len() {
-        if !capitalised[i] || headline[i] {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        while j < words.len() && capitalised[j] && !headline[j] && !initial[j] {
-            j += 1;
-        }
+    for (i, j) in capitalised_runs(&capitalised, &headline, &initial) {
         if j - i == 1 && initial[i] {
-            i = j;
             continue;
         }
         for (k, a) in atoms.iter().enumerate().take(j).skip(i) {
@@ -511,7 +517,6 @@ fn extract_with(
             };
             *run_roles.entry(a.lower).or_default() |= role;
         }
-        i = j;
     }
     let cues = org_head_cues(words, atoms, &capitalised, &initial, &headline, gaz);
     for i in 0..words.len() {
