@@ -2,24 +2,15 @@
 //! list in the middle of the article, and after it an author's bio, related posts, a
 //! disclosure, a button and a copyright line.
 
-use newsmill_clean::{CleanConfig, CleanStage};
-use newsmill_core::{Document, Stage, Tally};
+mod common;
+
+use newsmill_clean::CleanConfig;
+use newsmill_core::Document;
 
 const PAGE: &str = include_str!("fixtures/after_article_page.txt");
 
 fn cleaned(config: CleanConfig) -> Document {
-    let (title, text) = PAGE.split_once('\n').unwrap_or((PAGE, ""));
-    let mut doc = Document {
-        id: "after_article_page".into(),
-        title: Some(title.to_string()),
-        text: text.to_string(),
-        ..Document::default()
-    };
-    let stage = CleanStage::new(config).expect("valid config");
-    stage
-        .apply(&mut doc, &mut Tally::default())
-        .expect("clean never fails");
-    doc
+    common::clean_page("after_article_page", PAGE, config)
 }
 
 fn rule_of(doc: &Document, line: &str) -> Option<String> {

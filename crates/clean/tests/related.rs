@@ -2,24 +2,15 @@
 //! line inside the article, a "Related stories" block after it, and a "You may also like"
 //! heading over nothing but the article's own subhead.
 
-use newsmill_clean::{CleanConfig, CleanStage};
-use newsmill_core::{Document, Stage, Tally};
+mod common;
+
+use newsmill_clean::CleanConfig;
+use newsmill_core::Document;
 
 const PAGE: &str = include_str!("fixtures/related_page.txt");
 
 fn cleaned(config: CleanConfig) -> Document {
-    let (title, text) = PAGE.split_once('\n').unwrap_or((PAGE, ""));
-    let mut doc = Document {
-        id: "related_page".into(),
-        title: Some(title.to_string()),
-        text: text.to_string(),
-        ..Document::default()
-    };
-    let stage = CleanStage::new(config).expect("valid config");
-    stage
-        .apply(&mut doc, &mut Tally::default())
-        .expect("clean never fails");
-    doc
+    common::clean_page("related_page", PAGE, config)
 }
 
 #[test]
