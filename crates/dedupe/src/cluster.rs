@@ -541,13 +541,44 @@ impl Rule {
 /// the evidence is recomputed from the set sizes when a partner is chosen.
 type Verified = Vec<(u32, u32, u32)>;
 
-/// The verified partners of `j` in `verified` (sorted by later document), from `*at` on.
-fn partners_of<'a>(verified: &'a Verified, at: &mut usize, j: u32) -> &'a [(u32, u32, u32)] {
-    let from = *at;
-    while verified.get(*at).is_some_and(|v| v.0 == j) {
-        *at += 1;
+/// A walk over the documents in keep order through pair partitions by later document
+/// ([`partition_of`]): entering a partition verifies its pairs (`verify_part`), so memory holds
+/// one partition's verified pairs at a time.
+struct PartnerWalk<F> {
+    parts: usize,
+    n: usize,
+    loaded: usize,
+    verified: Verified,
+    at: usize,
+    verify_part: F,
+}
+
+impl<F: FnMut(usize) -> io::Result<Verified>> PartnerWalk<F> {
+    fn new(parts: usize, n: usize, verify_part: F) -> Self {
+        PartnerWalk {
+            parts,
+            n,
+            loaded: usize::MAX,
+            verified: Vec::new(),
+            at: 0,
+            verify_part,
+        }
     }
-    &verified[from..*at]
+
+    /// The verified partners of `j`; call it for every document, in increasing order.
+    fn partners(&mut self, j: u32) -> io::Result<&[(u32, u32, u32)]> {
+        let part = partition_of(j, self.parts, self.n);
+        if self.parts > 0 && part != self.loaded {
+            self.loaded = part;
+            self.verified = (self.verify_part)(part)?;
+            self.at = 0;
+        }
+        let from = self.at;
+        while self.verified.get(self.at).is_some_and(|v| v.0 == j) {
+            self.at += 1;
+        }
+        Ok(&self.verified[from..self.at])
+    }
 }
 
 /// Duplicate clusters: every exact-group leader, in keep order, joins the verified
@@ -574,7 +605,7 @@ pub fn duplicates(
     // grouped by the later document, whose set is read once.
     let mut candidates = 0u64;
     let mut accepted = 0u64;
-    let mut verify_part = |part: usize| -> io::Result<Verified> {
+    let verify_part = |part: usize| -> io::Result<Verified> {
         let mut records = plan.pairs.take(part)?;
         records.par_sort_unstable();
         records.dedup();
@@ -596,22 +627,13 @@ pub fn duplicates(
         accepted += verified.len() as u64;
         Ok(verified)
     };
-    let parts = plan.pairs.count();
-    let mut loaded = usize::MAX;
-    let mut verified: Verified = Vec::new();
+    let mut walk = PartnerWalk::new(plan.pairs.count(), n, verify_part);
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
     let taken = |i: usize| taken.get(i).copied().unwrap_or(false);
-    let mut at = 0usize;
     for j in 0..n {
-        let part = partition_of(j as u32, parts, n);
-        if parts > 0 && part != loaded {
-            loaded = part;
-            verified = verify_part(part)?;
-            at = 0;
-        }
-        let partners = partners_of(&verified, &mut at, j as u32);
+        let partners = walk.partners(j as u32)?;
         let l = plan.leader[j] as usize;
         if taken(l) {
             continue;
@@ -648,7 +670,7 @@ pub fn duplicates(
             });
         }
     }
-    drop(verified);
+    drop(walk);
     tally.add("candidates", candidates);
     tally.add("verified-pairs", accepted);
     tally.add("rejected-pairs", candidates - accepted);
@@ -716,7 +738,7 @@ pub fn stories(
     // One partition of candidates at a time, each grouped by its later document, whose set is
     // read once.
     let mut accepted = 0u64;
-    let mut verify_part = |part: usize| -> io::Result<Verified> {
+    let verify_part = |part: usize| -> io::Result<Verified> {
         let pairs: Vec<(u32, u32)> = plan
             .story_pairs
             .take(part)?
@@ -735,21 +757,12 @@ pub fn stories(
         accepted += verified.len() as u64;
         Ok(verified)
     };
-    let parts = plan.story_pairs.count();
-    let mut loaded = usize::MAX;
-    let mut verified: Verified = Vec::new();
+    let mut walk = PartnerWalk::new(plan.story_pairs.count(), n, verify_part);
 
     let mut assigned: Vec<Option<PlannedLink>> = vec![None; n];
     let mut has_members = vec![false; n];
-    let mut at = 0usize;
     for j in 0..n {
-        let part = partition_of(j as u32, parts, n);
-        if parts > 0 && part != loaded {
-            loaded = part;
-            verified = verify_part(part)?;
-            at = 0;
-        }
-        let partners = partners_of(&verified, &mut at, j as u32);
+        let partners = walk.partners(j as u32)?;
         let best = partners
             .iter()
             .filter(|&&(_, i, _)| assigned[i as usize].is_none())
@@ -763,7 +776,7 @@ pub fn stories(
             });
         }
     }
-    drop(verified);
+    drop(walk);
     tally.add("story-verified-pairs", accepted);
     let mut clusters = 0u64;
     for i in 0..n {
