@@ -192,14 +192,14 @@ fn nests_deeper_than(html: &str, limit: usize) -> bool {
         if name_len == 0 || !bytes[name_from].is_ascii_alphabetic() {
             continue; // a comment, a doctype, or a stray "<"
         }
-        let name = html[name_from..name_from + name_len].to_ascii_lowercase();
-        if NOT_NESTING.contains(&name.as_str()) {
+        let name = &html[name_from..name_from + name_len];
+        if NOT_NESTING.iter().any(|t| t.eq_ignore_ascii_case(name)) {
             continue;
         }
         if closing {
             depth = depth.saturating_sub(1);
         } else if bytes[end - 1] != b'/' {
-            if name == "script" || name == "style" {
+            if name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style") {
                 // Their contents are text, whatever "<" they hold.
                 let close = format!("</{name}");
                 match find_ignoring_case(&bytes[at..], close.as_bytes()) {
