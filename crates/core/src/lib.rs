@@ -7,10 +7,12 @@
 
 mod document;
 mod keys;
+mod publish;
 mod stage;
 mod text;
 
 pub use document::*;
 pub use keys::*;
+pub use publish::publish;
 pub use stage::*;
 pub use text::*;

@@ -88,6 +88,13 @@ pub struct RunInfo {
     /// Every input, or part of one, that did not become a document.
     #[serde(skip)]
     pub rejections: Vec<Rejection>,
+    /// With a `[state] dir`: the rejections of inputs that earlier runs read and this run
+    /// skipped as unchanged (for the cumulative tables; `rejections` holds this run's).
+    #[serde(skip)]
+    pub earlier_rejections: Vec<Rejection>,
+    /// With a `[state] dir`: this run's place in the state's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateReport>,
     /// Documents read (every input record that became a document, whatever happened to it later).
     pub documents: u64,
     /// Documents that ended the run as articles, and those dropped or failed on the way.
@@ -96,6 +103,20 @@ pub struct RunInfo {
     pub rejected: u64,
     /// The streaming passes the driver made over the documents.
     pub passes: Vec<PassReport>,
+}
+
+/// A run of a `[state] dir`: its number and what it found among the inputs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StateReport {
+    /// 1 for the first run committed to the state directory, then 2, 3...
+    pub run: u64,
+    /// Inputs read for the first time, inputs whose content changed since the run that read
+    /// them (their earlier documents were replaced), and unchanged inputs that were skipped.
+    pub new_inputs: u64,
+    pub changed_inputs: u64,
+    pub unchanged_inputs: u64,
+    /// Documents earlier runs stored that the cumulative outputs repeat.
+    pub earlier_documents: u64,
 }
 
 /// One streaming pass: where its documents came from and what it did with them.
@@ -148,6 +169,18 @@ pub struct OutputFile {
     pub bytes: u64,
     pub sha256: String,
     pub rows: Option<u64>,
+    /// Set when the sink left the file complete and synced under a temporary name: the driver
+    /// renames it to `path` once every stage has finished (and, with a `[state] dir`, after the
+    /// state recording the run is committed), so a killed run never publishes half a set.
+    #[serde(skip)]
+    pub staged: Option<Staged>,
+}
+
+/// A finished output waiting under a temporary name in the directory of its final name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Staged {
+    pub temp: PathBuf,
+    pub target: PathBuf,
 }
 
 /// The contract every stage fulfils: observe → decide → apply, and optionally sink.
@@ -189,10 +222,18 @@ pub trait Stage: Send + Sync {
         let _ = doc;
         Ok(())
     }
+    /// Sinks only, with a `[state] dir`: called before the first `write` with every document
+    /// that earlier runs stored and this run did not re-read (its input was unchanged), as it
+    /// left the pipeline then, in the order the runs produced them. Sinks that keep cumulative
+    /// outputs write these too; a sink that only reports what arrived in this run ignores them.
+    fn write_earlier(&mut self, doc: &Document) -> Result<(), StageError> {
+        self.write(doc)
+    }
 
     /// Called once at the end of a successful run, on every stage: sinks first (in pipeline
-    /// order) write their outputs, then the other stages commit any state they keep between runs
-    /// (so state never runs ahead of the outputs). Returns the files written.
+    /// order) complete their outputs, then the other stages write any state they keep between
+    /// runs. Returns the files written; those marked [`OutputFile::staged`] are renamed into
+    /// place by the driver after every stage has finished, in the order returned.
     fn finish(&mut self, run: &RunInfo) -> Result<Vec<OutputFile>, StageError> {
         let _ = run;
         Ok(Vec::new())
@@ -223,4 +264,9 @@ pub struct BuildContext {
     /// `[run] work_dir`: where a stage may put scratch files that live for one run (resolved
     /// against the config's directory); `None` means the system's temporary directory.
     pub work_dir: Option<PathBuf>,
+    /// With a `[state] dir`: this run's number in it (1 for the first). State a stage finds
+    /// marked with this number or a higher one was written by a run that was killed before the
+    /// driver committed it, and must be ignored; what the stage writes in `finish` carries
+    /// this number and counts once the driver commits the run.
+    pub state_run: Option<u64>,
 }

@@ -456,6 +456,7 @@ fn cmd_run(
         out_override: out,
         state_dir: config.state_dir(),
         work_dir: config.work_dir(),
+        state_run: None,
     };
     if let Some(message) = colliding_exports(&config, &ctx) {
         eprintln!("error: {message}");

@@ -197,6 +197,7 @@ impl Stage for ExportStage {
                 bytes: file.written.bytes,
                 sha256: file.written.sha256.clone(),
                 rows: Some(file.rows),
+                staged: None,
             });
             if let Some(table) = file.table {
                 counts.push((table, file.rows));
@@ -227,6 +228,7 @@ impl Stage for ExportStage {
             bytes: manifest.bytes,
             sha256: manifest.sha256,
             rows: None,
+            staged: None,
         });
         for output in &mut outputs {
             output.path = self.dir.join(&output.path).display().to_string();
