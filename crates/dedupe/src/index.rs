@@ -155,6 +155,9 @@ pub struct Index {
     bands: Vec<u32>,
     /// The file the entries were read from, for their shingle sets.
     file: Option<fs::File>,
+    /// The number the next commit gives its run, when the caller numbers runs (a state
+    /// database does); otherwise one more than the highest recorded.
+    numbered: Option<u32>,
 }
 
 /// Reads a stream while hashing it and counting its position.
@@ -235,6 +238,7 @@ impl Index {
             entries: Vec::new(),
             bands: Vec::new(),
             file: None,
+            numbered: None,
         };
         let file = match fs::File::open(&path) {
             Ok(file) => file,
@@ -318,11 +322,45 @@ impl Index {
             entries,
             bands,
             file: Some(file),
+            numbered: None,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Numbers the run the next commit records (runs at or above it are forgotten first).
+    pub fn number_next_run(&mut self, run: u32) -> usize {
+        self.numbered = Some(run);
+        self.forget_runs_from(run)
+    }
+
+    /// Forgets the entries and run records of runs numbered `run` or higher: with a state
+    /// database, those were written by runs killed after committing the index but before the
+    /// driver committed the run, so the state says they never happened. Their sets stay in the
+    /// file and are simply not copied by the next commit. Returns the entries forgotten.
+    pub fn forget_runs_from(&mut self, run: u32) -> usize {
+        let bands = self.settings.bands;
+        let before = self.entries.len();
+        let mut kept_bands = Vec::with_capacity(self.bands.len());
+        let mut k = 0;
+        self.entries.retain(|entry| {
+            let keep = entry.run < run;
+            if keep {
+                kept_bands.extend_from_slice(
+                    self.bands
+                        .get(k * bands..(k + 1) * bands)
+                        .unwrap_or_default(),
+                );
+            }
+            k += 1;
+            keep
+        });
+        kept_bands.shrink_to_fit();
+        self.bands = kept_bands;
+        self.runs.retain(|r| r.run < run);
+        before - self.entries.len()
     }
 
     /// When `run` started (RFC 3339), or "run N" for a run recorded without a start time.
@@ -415,7 +453,9 @@ impl Index {
         now: u64,
         bounds: Bounds,
     ) -> Result<usize, IndexError> {
-        let run = self.runs.iter().map(|r| r.run).max().unwrap_or(0) + 1;
+        let run = self
+            .numbered
+            .unwrap_or_else(|| self.runs.iter().map(|r| r.run).max().unwrap_or(0) + 1);
         let mut runs = self.runs.clone();
         runs.push(RunRecord {
             run,

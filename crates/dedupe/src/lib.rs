@@ -138,7 +138,19 @@ impl DedupeStage {
         let work_dir = ctx.work_dir.clone().unwrap_or_else(std::env::temp_dir);
         let mut stage = DedupeStage::with_scratch(cfg, &work_dir)?;
         if let Some(dir) = state_dir {
-            let index = Index::open(&dir, Settings::of(&stage.cfg))?;
+            let mut index = Index::open(&dir, Settings::of(&stage.cfg))?;
+            if let Some(run) = ctx.state_run {
+                let run = u32::try_from(run).unwrap_or(u32::MAX);
+                let forgotten = index.number_next_run(run);
+                if forgotten > 0 {
+                    tracing::warn!(
+                        path = %index.path().display(),
+                        entries = forgotten,
+                        run,
+                        "The dedupe index held {forgotten} entries of a run that was killed before it was committed; they are ignored."
+                    );
+                }
+            }
             tracing::info!(
                 path = %index.path().display(),
                 entries = index.entries.len(),

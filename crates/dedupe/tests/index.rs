@@ -264,3 +264,42 @@ fn the_index_keeps_its_shingle_sets_in_the_file_not_in_memory() {
         assert!(!index.set(entry).unwrap().is_empty());
     }
 }
+
+/// With a state database numbering the runs, entries of a run the database never committed
+/// (killed between the index rename and the commit) are forgotten when the next run opens it.
+#[test]
+fn entries_of_a_run_the_state_never_committed_are_forgotten() {
+    let state = tempfile::tempdir().unwrap();
+    let numbered = |run: u64| BuildContext {
+        state_dir: Some(state.path().to_path_buf()),
+        state_run: Some(run),
+        ..BuildContext::default()
+    };
+    let commit = |run: u64, docs: &[Document]| {
+        let mut stage = DedupeStage::build(DedupeConfig::default(), &numbered(run)).unwrap();
+        for round in 0..stage.observation_rounds() {
+            let mut merged = stage.new_observer(round);
+            for d in docs {
+                merged.observe(d);
+            }
+            stage.decide(round, merged).unwrap();
+        }
+        for d in &mut docs.to_vec() {
+            stage.apply(d, &mut Tally::default()).unwrap();
+        }
+        stage.finish(&RunInfo::default()).unwrap();
+    };
+    let seeds = seeds();
+    commit(1, &seeds[..2]);
+    // Run 2 writes its entries, but the state never records it.
+    commit(2, &seeds[2..4]);
+    assert_eq!(entries(state.path()).len(), 4);
+    // Run 2 again, as the state numbers it: the uncommitted entries are dropped first.
+    let mut index = Index::open(state.path(), Settings::of(&DedupeConfig::default())).unwrap();
+    assert_eq!(index.number_next_run(2), 2);
+    assert_eq!(index.entries.len(), 2);
+    assert!(index.runs.iter().all(|r| r.run < 2));
+    commit(2, &seeds[4..]);
+    let ids = entries(state.path());
+    assert_eq!(ids, vec!["000", "001", "004"]);
+}

@@ -17,12 +17,13 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use newsmill_core::{
-    ClusterKind, Document, InputInfo, Observer, PassReport, Rejection, RunInfo, Stage, StageError,
-    StageReport, Status, Tally, Verdict,
+    ClusterKind, Document, InputInfo, Observer, OutputFile, PassReport, Rejection, RunInfo, Stage,
+    StageError, StageReport, Status, Tally, Verdict,
 };
 use newsmill_ingest::{InputConfig, InputFile, Record};
 
 use crate::progress::Progress;
+use crate::store::{Store, StoreError};
 
 /// A run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,8 @@ pub enum RunError {
     },
     #[error("cannot start the worker threads: {0}")]
     Threads(String),
+    #[error(transparent)]
+    State(#[from] StoreError),
 }
 
 /// What the executor needs besides the stages.
@@ -64,6 +67,18 @@ pub struct Plan<'a> {
     pub work_dir: Option<PathBuf>,
     pub log_every: Duration,
     pub show_progress: bool,
+    /// With a `[state] dir`: the database in its open transaction, where the final documents
+    /// go and from which sinks get the documents of inputs this run skipped.
+    pub state: Option<StatePlan<'a>>,
+}
+
+/// The state side of a run.
+pub struct StatePlan<'a> {
+    pub store: &'a mut Store,
+    /// This run's number in the state.
+    pub run: u64,
+    /// Hashes of the ids stored documents keep, so new documents cannot take them.
+    pub earlier_ids: std::collections::HashSet<u64>,
 }
 
 /// Per-stage counters gathered while applying; merged across workers in any order.
@@ -131,11 +146,16 @@ struct Executor<'a> {
     progress: Progress,
     /// The merged observer of the pass that just ended, waiting for its stage to decide.
     pending_observation: Option<(usize, usize, Box<dyn Observer>)>,
+    /// Stored documents of earlier runs handed to sinks.
+    earlier_documents: Option<u64>,
 }
 
 /// The run's figures, for the summary line and the exit code.
 pub struct Outcome {
     pub info: RunInfo,
+    /// The files the stages wrote, in the order they returned them; those staged under a
+    /// temporary name wait for the caller to publish them.
+    pub outputs: Vec<OutputFile>,
 }
 
 /// Runs the whole pipeline. `info` carries the fields the caller knows (version, config).
@@ -162,6 +182,7 @@ pub fn execute(
         rejected_documents: 0,
         progress,
         pending_observation: None,
+        earlier_documents: None,
     };
 
     let work_dir = match &ex.plan.work_dir {
@@ -216,6 +237,9 @@ pub fn execute(
     info.duplicates = ex.duplicates;
     info.rejected = ex.rejected_documents + info.rejections.len() as u64;
     info.passes = std::mem::take(&mut ex.passes);
+    if let (Some(state), Some(n)) = (info.state.as_mut(), ex.earlier_documents) {
+        state.earlier_documents = n;
+    }
     info.stages = ex
         .stats
         .iter()
@@ -240,15 +264,33 @@ pub fn execute(
         .filter(|&i| ex.stages[i].is_sink())
         .chain((0..n).filter(|&i| !ex.stages[i].is_sink()))
         .collect();
+    let mut outputs = Vec::new();
     for i in order {
         let stage = &mut ex.stages[i];
-        stage.finish(&info).map_err(|e| RunError::Stage {
-            index: i + 1,
-            kind: stage.kind().to_string(),
-            message: e.to_string(),
-        })?;
+        match stage.finish(&info) {
+            Ok(mut written) => outputs.append(&mut written),
+            Err(e) => {
+                discard_staged(&outputs);
+                return Err(RunError::Stage {
+                    index: i + 1,
+                    kind: stage.kind().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        }
     }
-    Ok(Outcome { info })
+    Ok(Outcome { info, outputs })
+}
+
+/// Removes outputs finished under temporary names that will never be published.
+pub fn discard_staged(outputs: &[OutputFile]) {
+    for staged in outputs.iter().filter_map(|o| o.staged.as_ref()) {
+        if let Err(error) = std::fs::remove_file(&staged.temp)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %staged.temp.display(), %error, "Could not remove an unpublished output.");
+        }
+    }
 }
 
 impl Executor<'_> {
@@ -298,6 +340,7 @@ impl Executor<'_> {
             Some(path) => Some(SpillWriter::create(path)?),
             None => None,
         };
+        self.write_earlier_documents(&stages)?;
         let mut documents = 0u64;
         let mut read_wait = Duration::ZERO;
         let mut spill_time = Duration::ZERO;
@@ -348,6 +391,9 @@ impl Executor<'_> {
             }
             if last {
                 self.count_final(&docs);
+                if let Some(state) = self.plan.state.as_mut() {
+                    state.store.save_documents(state.run, &docs)?;
+                }
             }
             if let Some(w) = writer.as_mut() {
                 let t = Instant::now();
@@ -464,6 +510,45 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// With a state: hands the documents earlier runs stored to the sinks of this pass,
+    /// before any of this run's documents.
+    fn write_earlier_documents(&mut self, stages: &std::ops::Range<usize>) -> Result<(), RunError> {
+        let sinks: Vec<usize> = stages
+            .clone()
+            .filter(|&i| self.stages[i].is_sink())
+            .collect();
+        let Some(state) = self.plan.state.as_ref() else {
+            return Ok(());
+        };
+        if sinks.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let all_stages = &mut self.stages;
+        let count = state
+            .store
+            .earlier_documents(self.plan.batch_size, |docs| {
+                for &i in &sinks {
+                    let stage = &mut all_stages[i];
+                    for doc in &docs {
+                        stage.write_earlier(doc).map_err(|e| RunError::Stage {
+                            index: i + 1,
+                            kind: stage.kind().to_string(),
+                            message: e.to_string(),
+                        })?;
+                    }
+                }
+                Ok::<(), RunError>(())
+            })?;
+        tracing::info!(
+            documents = count,
+            seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+            "Wrote the documents earlier runs stored to the cumulative outputs."
+        );
+        self.earlier_documents = Some(count);
+        Ok(())
+    }
+
     fn decide(&mut self, stage: usize, round: usize) -> Result<(), RunError> {
         let Some((s, r, state)) = self.pending_observation.take() else {
             return Ok(());
@@ -511,12 +596,18 @@ impl Executor<'_> {
             Source::Inputs => {
                 let files = self.plan.files.clone();
                 let input = self.plan.input.clone();
+                let earlier_ids = self
+                    .plan
+                    .state
+                    .as_ref()
+                    .map(|s| s.earlier_ids.clone())
+                    .unwrap_or_default();
                 std::thread::Builder::new()
                     .name("newsmill-reader".into())
                     .spawn(move || {
                         let mut infos = Vec::with_capacity(files.len());
                         let mut seq = 0u64;
-                        let mut ids = UniqueIds::default();
+                        let mut ids = UniqueIds { seen: earlier_ids };
                         let mut batch = Vec::with_capacity(batch_size);
                         for file in &files {
                             let mut info = InputInfo {
@@ -626,13 +717,13 @@ impl Executor<'_> {
 /// same relative path under two roots, a re-scraped record keeping its id) gets a suffix: the
 /// first keeps its id, later ones become `id#2`, `id#3`, ... in input order.
 #[derive(Default)]
-struct UniqueIds {
+pub struct UniqueIds {
     /// Hashes of the ids seen so far (8 bytes a document, not the ids themselves).
     seen: std::collections::HashSet<u64>,
 }
 
 impl UniqueIds {
-    fn hash(id: &str) -> u64 {
+    pub fn hash(id: &str) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut h);

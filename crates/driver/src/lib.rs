@@ -11,6 +11,7 @@ mod progress;
 pub mod reference;
 pub mod registry;
 pub mod state;
+pub mod store;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -415,6 +416,19 @@ fn take_state(
     Ok(taken.lock)
 }
 
+/// Opens the state database and finishes the publication of a run killed after its commit.
+fn open_store(dir: &std::path::Path) -> Result<store::Store, store::StoreError> {
+    let mut store = store::Store::open(dir)?;
+    let finished = store.roll_forward()?;
+    if finished > 0 {
+        tracing::warn!(
+            files = finished,
+            "The previous run was killed after committing its state, while putting its outputs in place; its {finished} outputs are now published."
+        );
+    }
+    Ok(store)
+}
+
 fn cmd_run(
     registry: &Registry,
     config_path: &std::path::Path,
@@ -437,26 +451,85 @@ fn cmd_run(
             return EXIT_CANNOT_RUN;
         }
     };
+    let cannot_run = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "The run cannot start.");
+        eprintln!("error: {e}");
+        EXIT_CANNOT_RUN
+    };
 
     // Held until the run returns: a second run on the same state stops here, before any stage
     // opens what the state directory holds.
     let _state_lock = match config.state_dir() {
         Some(dir) => match take_state(&dir, config.run.work_dir.is_empty()) {
             Ok(lock) => Some(lock),
-            Err(e) => {
-                tracing::error!(error = %e, "The run cannot start.");
-                eprintln!("error: {e}");
-                return EXIT_CANNOT_RUN;
-            }
+            Err(e) => return cannot_run(&e),
         },
         None => None,
     };
+    let mut store = match config.state_dir().map(|dir| open_store(&dir)) {
+        Some(Ok(store)) => Some(store),
+        Some(Err(e)) => return cannot_run(&e),
+        None => None,
+    };
+
+    let (files, listing_rejections) = newsmill_ingest::list_inputs(&config.input, &input_base);
+    // With a state, only new and changed inputs are read; the rest are repeated from it.
+    let (files, state_report, read) = match store.as_mut() {
+        None => (files, None, Vec::new()),
+        Some(store) => {
+            let listed = files.len();
+            let (last, classified) = match pool.install(|| {
+                let last = store.last_run()?;
+                store.classify(files).map(|c| (last, c))
+            }) {
+                Ok(found) => found,
+                Err(e) => return cannot_run(&e),
+            };
+            let run = last.as_ref().map_or(1, |l| l.run + 1);
+            if let Some(last) = &last
+                && classified.to_read.is_empty()
+                && last.config_digest == config.digest
+                && last.outputs.iter().all(|p| p.exists())
+            {
+                for r in &listing_rejections {
+                    tracing::warn!(path = %r.source, detail = %r.detail, "An input named in the config was not found.");
+                }
+                tracing::info!(
+                    run = last.run,
+                    inputs = listed,
+                    "Nothing new since run {}: all {listed} inputs are unchanged, the config is the same and its outputs are in place, so this run does no work.",
+                    last.run
+                );
+                return EXIT_OK;
+            }
+            let report = newsmill_core::StateReport {
+                run,
+                new_inputs: classified.new_inputs,
+                changed_inputs: classified.changed_inputs,
+                unchanged_inputs: classified.unchanged_inputs,
+                earlier_documents: 0,
+            };
+            tracing::info!(
+                run,
+                new = report.new_inputs,
+                changed = report.changed_inputs,
+                unchanged = report.unchanged_inputs,
+                "This is run {run} of the state directory: {} new and {} changed inputs are read, {} unchanged ones are skipped.",
+                report.new_inputs,
+                report.changed_inputs,
+                report.unchanged_inputs
+            );
+            let files = classified.to_read.iter().map(|(f, _)| f.clone()).collect();
+            (files, Some(report), classified.to_read)
+        }
+    };
+
     let ctx = BuildContext {
         config_dir: config.dir.clone(),
         out_override: out,
         state_dir: config.state_dir(),
         work_dir: config.work_dir(),
-        state_run: None,
+        state_run: state_report.as_ref().map(|r| r.run),
     };
     if let Some(message) = colliding_exports(&config, &ctx) {
         eprintln!("error: {message}");
@@ -486,7 +559,6 @@ fn cmd_run(
         tracing::warn!("The pipeline has no export stage, so this run writes no tables.");
     }
 
-    let (files, listing_rejections) = newsmill_ingest::list_inputs(&config.input, &input_base);
     let total_bytes: u64 = files.iter().map(|f| f.bytes).sum();
     tracing::info!(
         inputs = files.len(),
@@ -495,6 +567,37 @@ fn cmd_run(
         threads = pool.current_num_threads(),
         "Starting the run."
     );
+    let mut info = RunInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        config_digest: config.digest.clone(),
+        config_path: config.path.clone(),
+        started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        threads: pool.current_num_threads(),
+        state: state_report.clone(),
+        ..RunInfo::default()
+    };
+    let state_plan = match (store.as_mut(), &state_report) {
+        (Some(store), Some(report)) => {
+            let rereading: Vec<&str> = read.iter().map(|(f, _)| f.display.as_str()).collect();
+            let prepared = store.begin(&rereading).and_then(|()| {
+                let ids = store.earlier_id_hashes(executor::UniqueIds::hash)?;
+                let rejections = store.earlier_rejections()?;
+                Ok((ids, rejections))
+            });
+            match prepared {
+                Ok((earlier_ids, rejections)) => {
+                    info.earlier_rejections = rejections;
+                    Some(executor::StatePlan {
+                        store,
+                        run: report.run,
+                        earlier_ids,
+                    })
+                }
+                Err(e) => return cannot_run(&e),
+            }
+        }
+        _ => None,
+    };
     let plan = executor::Plan {
         input: &config.input,
         files,
@@ -503,44 +606,77 @@ fn cmd_run(
         work_dir: config.work_dir(),
         log_every: Duration::from_secs(config.run.log_every_seconds.max(1)),
         show_progress: std::io::stderr().is_terminal(),
-    };
-    let info = RunInfo {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        config_digest: config.digest.clone(),
-        config_path: config.path.clone(),
-        started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        threads: pool.current_num_threads(),
-        ..RunInfo::default()
+        state: state_plan,
     };
     let outcome = pool.install(|| executor::execute(plan, stages, info));
-    match outcome {
-        Ok(outcome) => {
-            let info = &outcome.info;
-            let mb = total_bytes as f64 / 1e6;
-            tracing::info!(
-                documents = info.documents,
-                articles = info.articles,
-                duplicates = info.duplicates,
-                rejected = info.rejected,
-                seconds = format!("{:.2}", info.seconds),
-                docs_per_second = format!("{:.0}", info.documents as f64 / info.seconds.max(1e-9)),
-                mb_per_second = format!("{:.1}", mb / info.seconds.max(1e-9)),
-                "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs.",
-                info.articles,
-                info.duplicates,
-                info.rejected,
-                info.inputs.len()
-            );
-            if info.rejected > 0 {
-                EXIT_REJECTED
-            } else {
-                EXIT_OK
-            }
-        }
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
         Err(e) => {
+            if let Some(store) = store.as_mut() {
+                store.rollback();
+            }
             tracing::error!(error = %e, "The run stopped.");
             eprintln!("error: {e}");
-            EXIT_CANNOT_RUN
+            return EXIT_CANNOT_RUN;
         }
+    };
+    let info = &outcome.info;
+    let staged: Vec<newsmill_core::Staged> = outcome
+        .outputs
+        .iter()
+        .filter_map(|o| o.staged.clone())
+        .collect();
+    if let (Some(store), Some(report)) = (store.as_mut(), &state_report) {
+        tracing::info!(run = report.run, path = %store.path().display(), "Committing the run to the state directory.");
+        if let Err(e) = store.commit(report.run, info, &read, &staged) {
+            store.rollback();
+            executor::discard_staged(&outcome.outputs);
+            tracing::error!(error = %e, "The run stopped.");
+            eprintln!("error: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+        tracing::info!(
+            run = report.run,
+            "Committed the run to the state directory."
+        );
+    }
+    if let Err(e) = newsmill_core::publish(&staged) {
+        // With a state, the next run finishes the publication; without one, what was renamed
+        // stays and the rest is lost with this run.
+        tracing::error!(error = %e, "The outputs could not all be put in place.");
+        eprintln!("error: {e}");
+        return EXIT_CANNOT_RUN;
+    }
+    if let Some(store) = store.as_mut()
+        && let Err(e) = store.published()
+    {
+        tracing::warn!(error = %e, "Could not clear the finished publication from the state database; the next run repeats it harmlessly.");
+    }
+    tracing::info!(files = staged.len(), "Published the outputs.");
+    let mb = total_bytes as f64 / 1e6;
+    let state_note = info.state.as_ref().map_or_else(String::new, |s| {
+        format!(
+            " Run {} of the state directory: {} new, {} changed and {} unchanged inputs; the cumulative tables repeat {} earlier documents.",
+            s.run, s.new_inputs, s.changed_inputs, s.unchanged_inputs, s.earlier_documents
+        )
+    });
+    tracing::info!(
+        documents = info.documents,
+        articles = info.articles,
+        duplicates = info.duplicates,
+        rejected = info.rejected,
+        seconds = format!("{:.2}", info.seconds),
+        docs_per_second = format!("{:.0}", info.documents as f64 / info.seconds.max(1e-9)),
+        mb_per_second = format!("{:.1}", mb / info.seconds.max(1e-9)),
+        "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs.{state_note}",
+        info.articles,
+        info.duplicates,
+        info.rejected,
+        info.inputs.len()
+    );
+    if info.rejected > 0 {
+        EXIT_REJECTED
+    } else {
+        EXIT_OK
     }
 }
