@@ -1,6 +1,6 @@
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,15 @@ pub trait Observer: Send {
     /// Fold `other` (an observer of the same stage and round) into `self`.
     fn merge(&mut self, other: Box<dyn Observer>);
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+    /// Sharded runs: writes everything this observer holds into the empty directory `dir`,
+    /// for [`Stage::load_observer`] in the merge step (another process, perhaps on another
+    /// machine sharing the directory). Files the observer spilled may be moved into `dir`.
+    fn save(self: Box<Self>, dir: &Path) -> Result<(), StageError> {
+        let _ = dir;
+        Err(StageError::Other(
+            "this stage cannot take part in sharded runs".to_string(),
+        ))
+    }
 }
 
 /// Information the driver hands to sinks when the run ends.
@@ -212,6 +221,45 @@ pub trait Stage: Send + Sync {
     }
 
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError>;
+    /// Sharded runs (`newsmill run --shard i/N`, then `newsmill merge`) need every observing
+    /// stage to persist what it observed and decided, so that shards observe and apply in
+    /// separate processes while the merge step decides once for the whole corpus:
+    ///
+    /// * a shard builds the stage, restores every decision made so far (`load_decision`, in
+    ///   pipeline and round order), observes its slice of the documents (their `seq` already
+    ///   numbered across all shards, densely and in input order) and saves the merged observer
+    ///   with [`Observer::save`];
+    /// * the merge step builds the stage, restores the earlier decisions, loads each shard's
+    ///   observer with `load_observer` and merges them in shard order, calls `decide`, and
+    ///   writes the decision with `save_decision`;
+    /// * shards then restore all decisions and `apply`.
+    ///
+    /// Directories passed to `load_*` are read-only (several shards read one at a time) and
+    /// stay in place until the sharded run ends. Stages that observe nothing need none of this.
+    fn shardable(&self) -> bool {
+        self.observation_rounds() == 0
+    }
+    fn load_observer(&self, round: usize, dir: &Path) -> Result<Box<dyn Observer>, StageError> {
+        let _ = (round, dir);
+        Err(StageError::Other(format!(
+            "the {} stage cannot take part in sharded runs",
+            self.kind()
+        )))
+    }
+    fn save_decision(&self, round: usize, dir: &Path) -> Result<(), StageError> {
+        let _ = (round, dir);
+        Err(StageError::Other(format!(
+            "the {} stage cannot take part in sharded runs",
+            self.kind()
+        )))
+    }
+    fn load_decision(&mut self, round: usize, dir: &Path) -> Result<(), StageError> {
+        let _ = (round, dir);
+        Err(StageError::Other(format!(
+            "the {} stage cannot take part in sharded runs",
+            self.kind()
+        )))
+    }
 
     fn is_sink(&self) -> bool {
         false
