@@ -70,6 +70,28 @@ pub struct Plan<'a> {
     /// With a `[state] dir`: the database in its open transaction, where the final documents
     /// go and from which sinks get the documents of inputs this run skipped.
     pub state: Option<StatePlan<'a>>,
+    /// Sharded runs: how a shard's documents are numbered across the whole corpus.
+    pub sharding: Sharding,
+}
+
+/// How a sharded run numbers documents. A shard cannot know how many documents earlier shards
+/// hold, nor their ids, until all have read their inputs; so the first step reads with local
+/// numbers and repeated ids left alone, and the next step renumbers.
+#[derive(Clone, Debug, Default)]
+pub struct Sharding {
+    /// Reading keeps ids as they are (the merge makes them unique across shards).
+    pub keep_ids: bool,
+    /// Collect the ids of the documents read, in order.
+    pub collect_ids: bool,
+    /// Applied to every document read from the work file: `seq += offset`, and new ids by
+    /// local `seq`.
+    pub renumber: Option<Renumber>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Renumber {
+    pub offset: u64,
+    pub renamed: std::collections::HashMap<u64, String>,
 }
 
 /// The state side of a run.
@@ -81,16 +103,22 @@ pub struct StatePlan<'a> {
     pub earlier_ids: std::collections::HashSet<u64>,
 }
 
-/// Per-stage counters gathered while applying; merged across workers in any order.
-#[derive(Clone, Debug, Default)]
-struct StageStats {
+/// Per-stage counters gathered while applying; merged across workers (and shards) in any order.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct StageStats {
     input: u64,
     kept: u64,
     dropped: BTreeMap<String, u64>,
     errors: u64,
     tally: Tally,
-    nanos: u128,
+    nanos: u64,
+    /// Observing and deciding, in nanoseconds.
+    #[serde(default)]
+    observe_nanos: u64,
+    #[serde(default)]
+    decide_nanos: u64,
     /// The first error that must stop the run, by input order.
+    #[serde(skip)]
     fatal: Option<(u64, String)>,
 }
 
@@ -104,6 +132,8 @@ impl StageStats {
         self.errors += other.errors;
         self.tally.merge(&other.tally);
         self.nanos += other.nanos;
+        self.observe_nanos += other.observe_nanos;
+        self.decide_nanos += other.decide_nanos;
         if let Some((seq, message)) = &other.fatal
             && self.fatal.as_ref().is_none_or(|(s, _)| seq < s)
         {
@@ -115,8 +145,9 @@ impl StageStats {
 /// One unit of work between the reader thread and the workers.
 enum Batch {
     Documents(Vec<Document>),
-    /// Raw lines of the work file, deserialised on the workers.
+    /// Raw lines of a work file (the `file`-th of the source), deserialised on the workers.
     Spilled {
+        file: usize,
         first_line: u64,
         lines: Vec<String>,
     },
@@ -125,17 +156,23 @@ enum Batch {
 
 /// Where a pass reads from.
 #[derive(Clone)]
-enum Source {
+pub enum Source {
     Inputs,
-    WorkFile(PathBuf),
+    /// Work files, read one after the other (one, except in a sharded run's final merge,
+    /// which reads every shard's in shard order).
+    WorkFiles(Vec<PathBuf>),
+}
+
+impl Source {
+    fn work_file(path: &Path) -> Source {
+        Source::WorkFiles(vec![path.to_path_buf()])
+    }
 }
 
 struct Executor<'a> {
     plan: Plan<'a>,
     stages: Vec<Box<dyn Stage>>,
     stats: Vec<StageStats>,
-    observe_nanos: Vec<u128>,
-    decide_nanos: Vec<u128>,
     input_infos: Vec<InputInfo>,
     rejections: Vec<Rejection>,
     passes: Vec<PassReport>,
@@ -148,6 +185,9 @@ struct Executor<'a> {
     pending_observation: Option<(usize, usize, Box<dyn Observer>)>,
     /// Stored documents of earlier runs handed to sinks.
     earlier_documents: Option<u64>,
+    /// Ids of the documents read, in order, when the plan asks for them.
+    ids: Vec<String>,
+    started: Instant,
 }
 
 /// The run's figures, for the summary line and the exit code.
@@ -162,42 +202,11 @@ pub struct Outcome {
 pub fn execute(
     plan: Plan<'_>,
     stages: Vec<Box<dyn Stage>>,
-    mut info: RunInfo,
+    info: RunInfo,
 ) -> Result<Outcome, RunError> {
-    let started = Instant::now();
     let n = stages.len();
-    let progress = Progress::new(plan.show_progress, plan.log_every);
-    let mut ex = Executor {
-        rejections: plan.listing_rejections.clone(),
-        plan,
-        stages,
-        stats: vec![StageStats::default(); n],
-        observe_nanos: vec![0; n],
-        decide_nanos: vec![0; n],
-        input_infos: Vec::new(),
-        passes: Vec::new(),
-        documents: 0,
-        articles: 0,
-        duplicates: 0,
-        rejected_documents: 0,
-        progress,
-        pending_observation: None,
-        earlier_documents: None,
-    };
-
-    let work_dir = match &ex.plan.work_dir {
-        // A configured work dir is created on first use, like the output directory.
-        Some(dir) => std::fs::create_dir_all(dir).and_then(|()| {
-            tempfile::Builder::new()
-                .prefix(".newsmill-work-")
-                .tempdir_in(dir)
-        }),
-        None => tempfile::Builder::new().prefix("newsmill-work-").tempdir(),
-    }
-    .map_err(|source| RunError::WorkDir {
-        path: ex.plan.work_dir.clone().unwrap_or_else(std::env::temp_dir),
-        source,
-    })?;
+    let mut ex = Executor::new(plan, stages);
+    let work_dir = ex.create_work_dir()?;
 
     // Cut the stage list at observing stages: each cut point is where a pass ends.
     let observers: Vec<usize> = (0..n)
@@ -211,7 +220,7 @@ pub fn execute(
         ex.decide(stage, 0)?;
         for round in 1..ex.stages[stage].observation_rounds() {
             ex.pass(
-                &Source::WorkFile(spill.clone()),
+                &Source::work_file(&spill),
                 stage..stage,
                 Some((stage, round)),
                 None,
@@ -219,67 +228,219 @@ pub fn execute(
             )?;
             ex.decide(stage, round)?;
         }
-        if let Source::WorkFile(previous) = &source {
+        if let Source::WorkFiles(previous) = &source {
             // The previous work file has been fully re-read; free the disk early.
-            let _ = std::fs::remove_file(previous);
+            for file in previous {
+                let _ = std::fs::remove_file(file);
+            }
         }
-        source = Source::WorkFile(spill);
+        source = Source::work_file(&spill);
         start = stage;
     }
     ex.pass(&source, start..n, None, None, true)?;
+    ex.conclude(info)
+}
+
+/// One step of a sharded run in a shard: read, apply a slice of stages, perhaps observe one
+/// stage round, perhaps spill.
+pub struct Step {
+    pub source: Source,
+    pub apply: std::ops::Range<usize>,
+    pub observe: Option<(usize, usize)>,
+    pub spill: Option<PathBuf>,
+}
+
+/// What a shard's step leaves for the merge: its figures, and the observer to save.
+pub struct StepOutcome {
+    pub figures: StepFigures,
+    pub observer: Option<Box<dyn Observer>>,
+    /// The stages, still alive: an observer may hold files they own until it is saved.
+    pub stages: Vec<Box<dyn Stage>>,
+    pub ids: Vec<String>,
+}
+
+/// A shard step's figures, added up by the final merge.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct StepFigures {
+    pub stats: Vec<StageStats>,
+    pub documents: u64,
+    pub inputs: Vec<InputInfo>,
+    pub rejections: Vec<Rejection>,
+    pub passes: Vec<PassReport>,
+}
+
+/// Runs one step of a sharded run over this shard's documents.
+pub fn run_step(
+    plan: Plan<'_>,
+    stages: Vec<Box<dyn Stage>>,
+    step: Step,
+) -> Result<StepOutcome, RunError> {
+    let mut ex = Executor::new(plan, stages);
+    ex.pass(
+        &step.source,
+        step.apply,
+        step.observe,
+        step.spill.as_deref(),
+        false,
+    )?;
     ex.progress.finish();
+    let observer = ex.pending_observation.take().map(|(_, _, o)| o);
+    Ok(StepOutcome {
+        figures: StepFigures {
+            stats: ex.stats,
+            documents: if ex.input_infos.is_empty() {
+                ex.passes.first().map_or(0, |p| p.documents)
+            } else {
+                ex.documents
+            },
+            inputs: ex.input_infos,
+            rejections: ex.rejections,
+            passes: ex.passes,
+        },
+        observer,
+        stages: ex.stages,
+        ids: ex.ids,
+    })
+}
 
-    info.seconds = started.elapsed().as_secs_f64();
-    info.inputs = std::mem::take(&mut ex.input_infos);
-    info.rejections = std::mem::take(&mut ex.rejections);
-    info.documents = ex.documents;
-    info.articles = ex.articles;
-    info.duplicates = ex.duplicates;
-    info.rejected = ex.rejected_documents + info.rejections.len() as u64;
-    info.passes = std::mem::take(&mut ex.passes);
-    if let (Some(state), Some(n)) = (info.state.as_mut(), ex.earlier_documents) {
-        state.earlier_documents = n;
+/// The last step of a sharded run, in the merge: the shards' final documents, in shard order,
+/// go to the sinks, and the run ends as a single run would. `figures` are every shard step's,
+/// `merged` the merge steps' (deciding).
+pub fn finish_sharded(
+    plan: Plan<'_>,
+    stages: Vec<Box<dyn Stage>>,
+    shard_files: Vec<PathBuf>,
+    figures: Vec<StepFigures>,
+    merged: Vec<StageStats>,
+    info: RunInfo,
+) -> Result<Outcome, RunError> {
+    let n = stages.len();
+    let first_sink = (0..n).find(|&i| stages[i].is_sink()).unwrap_or(n);
+    let mut ex = Executor::new(plan, stages);
+    let mut documents = 0;
+    let mut read_rejections = Vec::new();
+    for f in figures {
+        for (total, s) in ex.stats.iter_mut().zip(&f.stats) {
+            total.merge(s);
+        }
+        ex.input_infos.extend(f.inputs);
+        read_rejections.extend(f.rejections);
+        documents += f.documents;
+        ex.passes.extend(f.passes);
     }
-    info.stages = ex
-        .stats
-        .iter()
-        .enumerate()
-        .map(|(i, s)| StageReport {
-            index: i + 1,
-            kind: ex.stages[i].kind().to_string(),
-            input: s.input,
-            kept: s.kept,
-            dropped: s.dropped.clone(),
-            errors: s.errors,
-            counters: s.tally.0.clone(),
-            apply_seconds: s.nanos as f64 / 1e9,
-            observe_seconds: ex.observe_nanos[i] as f64 / 1e9,
-            decide_seconds: ex.decide_nanos[i] as f64 / 1e9,
-        })
-        .collect();
+    for (total, s) in ex.stats.iter_mut().zip(&merged) {
+        total.merge(s);
+    }
+    ex.rejections.extend(read_rejections);
+    ex.pass(
+        &Source::WorkFiles(shard_files),
+        first_sink..n,
+        None,
+        None,
+        true,
+    )?;
+    ex.documents = documents;
+    ex.conclude(info)
+}
 
-    // Sinks write their outputs first; then stages commit state kept between runs, so that
-    // state never records a run whose outputs were not written.
-    let order: Vec<usize> = (0..n)
-        .filter(|&i| ex.stages[i].is_sink())
-        .chain((0..n).filter(|&i| !ex.stages[i].is_sink()))
-        .collect();
-    let mut outputs = Vec::new();
-    for i in order {
-        let stage = &mut ex.stages[i];
-        match stage.finish(&info) {
-            Ok(mut written) => outputs.append(&mut written),
-            Err(e) => {
-                discard_staged(&outputs);
-                return Err(RunError::Stage {
-                    index: i + 1,
-                    kind: stage.kind().to_string(),
-                    message: e.to_string(),
-                });
-            }
+impl<'a> Executor<'a> {
+    fn new(plan: Plan<'a>, stages: Vec<Box<dyn Stage>>) -> Executor<'a> {
+        let n = stages.len();
+        let progress = Progress::new(plan.show_progress, plan.log_every);
+        Executor {
+            rejections: plan.listing_rejections.clone(),
+            plan,
+            stages,
+            stats: vec![StageStats::default(); n],
+            input_infos: Vec::new(),
+            passes: Vec::new(),
+            documents: 0,
+            articles: 0,
+            duplicates: 0,
+            rejected_documents: 0,
+            progress,
+            pending_observation: None,
+            earlier_documents: None,
+            ids: Vec::new(),
+            started: Instant::now(),
         }
     }
-    Ok(Outcome { info, outputs })
+
+    fn create_work_dir(&self) -> Result<tempfile::TempDir, RunError> {
+        match &self.plan.work_dir {
+            // A configured work dir is created on first use, like the output directory.
+            Some(dir) => std::fs::create_dir_all(dir).and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix(".newsmill-work-")
+                    .tempdir_in(dir)
+            }),
+            None => tempfile::Builder::new().prefix("newsmill-work-").tempdir(),
+        }
+        .map_err(|source| RunError::WorkDir {
+            path: self
+                .plan
+                .work_dir
+                .clone()
+                .unwrap_or_else(std::env::temp_dir),
+            source,
+        })
+    }
+
+    /// Fills in the run's figures and finishes every stage.
+    fn conclude(mut self, mut info: RunInfo) -> Result<Outcome, RunError> {
+        self.progress.finish();
+        let n = self.stages.len();
+        info.seconds = self.started.elapsed().as_secs_f64();
+        info.inputs = std::mem::take(&mut self.input_infos);
+        info.rejections = std::mem::take(&mut self.rejections);
+        info.documents = self.documents;
+        info.articles = self.articles;
+        info.duplicates = self.duplicates;
+        info.rejected = self.rejected_documents + info.rejections.len() as u64;
+        info.passes = std::mem::take(&mut self.passes);
+        if let (Some(state), Some(n)) = (info.state.as_mut(), self.earlier_documents) {
+            state.earlier_documents = n;
+        }
+        info.stages = self
+            .stats
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StageReport {
+                index: i + 1,
+                kind: self.stages[i].kind().to_string(),
+                input: s.input,
+                kept: s.kept,
+                dropped: s.dropped.clone(),
+                errors: s.errors,
+                counters: s.tally.0.clone(),
+                apply_seconds: s.nanos as f64 / 1e9,
+                observe_seconds: s.observe_nanos as f64 / 1e9,
+                decide_seconds: s.decide_nanos as f64 / 1e9,
+            })
+            .collect();
+
+        // Sinks complete their outputs first; then stages write state kept between runs.
+        let order: Vec<usize> = (0..n)
+            .filter(|&i| self.stages[i].is_sink())
+            .chain((0..n).filter(|&i| !self.stages[i].is_sink()))
+            .collect();
+        let mut outputs = Vec::new();
+        for i in order {
+            let stage = &mut self.stages[i];
+            match stage.finish(&info) {
+                Ok(mut written) => outputs.append(&mut written),
+                Err(e) => {
+                    discard_staged(&outputs);
+                    return Err(RunError::Stage {
+                        index: i + 1,
+                        kind: stage.kind().to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(Outcome { info, outputs })
+    }
 }
 
 /// Removes outputs finished under temporary names that will never be published.
@@ -319,7 +480,7 @@ impl Executor<'_> {
         };
         tracing::info!(
             pass = index,
-            reads = match source { Source::Inputs => "inputs", Source::WorkFile(_) => "work file" },
+            reads = match source { Source::Inputs => "inputs", Source::WorkFiles(_) => "work file" },
             stages = ?stages.clone().map(|i| i + 1).collect::<Vec<_>>(),
             observes = ?observe.map(|(s, r)| (s + 1, r + 1)),
             "Starting a pass over the documents."
@@ -354,8 +515,23 @@ impl Executor<'_> {
                     continue;
                 }
                 Batch::Documents(docs) => docs,
-                Batch::Spilled { first_line, lines } => decode_spilled(source, first_line, lines)?,
+                Batch::Spilled {
+                    file,
+                    first_line,
+                    lines,
+                } => decode_spilled(source, file, first_line, lines)?,
             };
+            if let Some(renumber) = &self.plan.sharding.renumber {
+                for doc in &mut docs {
+                    if let Some(id) = renumber.renamed.get(&doc.seq) {
+                        doc.id = id.clone();
+                    }
+                    doc.seq += renumber.offset;
+                }
+            }
+            if self.plan.sharding.collect_ids {
+                self.ids.extend(docs.iter().map(|d| d.id.clone()));
+            }
             documents += docs.len() as u64;
             self.apply(&stages, &mut docs)?;
             if let Some((s, _)) = observe {
@@ -387,7 +563,7 @@ impl Executor<'_> {
                 if let (Some(total), Some(part)) = (observer.as_mut(), batch_state) {
                     total.merge(part);
                 }
-                self.observe_nanos[s] += t.elapsed().as_nanos();
+                self.stats[s].observe_nanos += nanos_since(t);
             }
             if last {
                 self.count_final(&docs);
@@ -428,7 +604,7 @@ impl Executor<'_> {
             index,
             reads: match source {
                 Source::Inputs => "inputs".into(),
-                Source::WorkFile(_) => "work file".into(),
+                Source::WorkFiles(_) => "work file".into(),
             },
             applies: stages.map(|i| i + 1).collect(),
             observes: observe.map(|(s, r)| (s + 1, r + 1)),
@@ -461,7 +637,7 @@ impl Executor<'_> {
                 let stats = &mut self.stats[i];
                 stats.input += docs.len() as u64;
                 stats.kept += docs.iter().filter(|d| d.status.is_live()).count() as u64;
-                stats.nanos += t.elapsed().as_nanos();
+                stats.nanos += nanos_since(t);
                 i += 1;
                 continue;
             }
@@ -564,7 +740,7 @@ impl Executor<'_> {
                 message: e.to_string(),
             })?;
         self.stats[s].tally.merge(&tally);
-        self.decide_nanos[s] += t.elapsed().as_nanos();
+        self.stats[s].decide_nanos += nanos_since(t);
         tracing::info!(stage = s + 1, kind = %kind, round = r + 1, seconds = format!("{:.2}", t.elapsed().as_secs_f64()), "A stage decided on what it observed.");
         Ok(())
     }
@@ -596,6 +772,7 @@ impl Executor<'_> {
             Source::Inputs => {
                 let files = self.plan.files.clone();
                 let input = self.plan.input.clone();
+                let keep_ids = self.plan.sharding.keep_ids;
                 let earlier_ids = self
                     .plan
                     .state
@@ -621,7 +798,9 @@ impl Executor<'_> {
                                 match record {
                                     Record::Document(mut doc) => {
                                         doc.seq = seq;
-                                        ids.make_unique(&mut doc);
+                                        if !keep_ids {
+                                            ids.make_unique(&mut doc);
+                                        }
                                         seq += 1;
                                         info.documents += 1;
                                         batch.push(doc);
@@ -654,55 +833,15 @@ impl Executor<'_> {
                         Ok(ReaderEnd::Inputs(infos, seq))
                     })
             }
-            Source::WorkFile(path) => {
-                let path = path.clone();
+            Source::WorkFiles(paths) => {
+                let paths = paths.clone();
                 std::thread::Builder::new()
                     .name("newsmill-work-reader".into())
                     .spawn(move || {
-                        let file =
-                            std::fs::File::open(&path).map_err(|source| RunError::WorkFile {
-                                action: "open",
-                                path: path.clone(),
-                                source,
-                            })?;
-                        let decoder = zstd::stream::read::Decoder::new(file).map_err(|source| {
-                            RunError::WorkFile {
-                                action: "read",
-                                path: path.clone(),
-                                source,
+                        for (index, path) in paths.iter().enumerate() {
+                            if !read_work_file(index, path, batch_size, &sender)? {
+                                return Ok(ReaderEnd::Stopped);
                             }
-                        })?;
-                        let reader = BufReader::with_capacity(1 << 20, decoder);
-                        let mut lines = Vec::with_capacity(batch_size);
-                        let mut first_line = 1u64;
-                        let mut line_no = 0u64;
-                        for line in reader.lines() {
-                            let line = line.map_err(|source| RunError::WorkFile {
-                                action: "read",
-                                path: path.clone(),
-                                source,
-                            })?;
-                            line_no += 1;
-                            lines.push(line);
-                            if lines.len() >= batch_size {
-                                let full =
-                                    std::mem::replace(&mut lines, Vec::with_capacity(batch_size));
-                                if sender
-                                    .send(Batch::Spilled {
-                                        first_line,
-                                        lines: full,
-                                    })
-                                    .is_err()
-                                {
-                                    return Ok(ReaderEnd::Stopped);
-                                }
-                                first_line = line_no + 1;
-                            }
-                        }
-                        if !lines.is_empty()
-                            && sender.send(Batch::Spilled { first_line, lines }).is_err()
-                        {
-                            return Ok(ReaderEnd::Stopped);
                         }
                         Ok(ReaderEnd::WorkFile)
                     })
@@ -711,6 +850,56 @@ impl Executor<'_> {
         .map_err(|e| RunError::Threads(e.to_string()))?;
         Ok((receiver, handle))
     }
+}
+
+/// Streams one work file to the workers in batches of raw lines. `false` when the workers
+/// stopped listening.
+fn read_work_file(
+    index: usize,
+    path: &Path,
+    batch_size: usize,
+    sender: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<bool, RunError> {
+    let error = |action: &'static str| {
+        move |source| RunError::WorkFile {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    let file = std::fs::File::open(path).map_err(error("open"))?;
+    let decoder = zstd::stream::read::Decoder::new(file).map_err(error("read"))?;
+    let reader = BufReader::with_capacity(1 << 20, decoder);
+    let mut lines = Vec::with_capacity(batch_size);
+    let mut first_line = 1u64;
+    let mut line_no = 0u64;
+    for line in reader.lines() {
+        lines.push(line.map_err(error("read"))?);
+        line_no += 1;
+        if lines.len() >= batch_size {
+            let full = std::mem::replace(&mut lines, Vec::with_capacity(batch_size));
+            let batch = Batch::Spilled {
+                file: index,
+                first_line,
+                lines: full,
+            };
+            if sender.send(batch).is_err() {
+                return Ok(false);
+            }
+            first_line = line_no + 1;
+        }
+    }
+    if !lines.is_empty() {
+        let batch = Batch::Spilled {
+            file: index,
+            first_line,
+            lines,
+        };
+        if sender.send(batch).is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Keeps document ids unique across the run. Every table is keyed by id, so a repeated id (the
@@ -810,7 +999,11 @@ fn apply_one(stage: &dyn Stage, index: usize, doc: &mut Document, stats: &mut St
             };
         }
     }
-    stats.nanos += t.elapsed().as_nanos();
+    stats.nanos += nanos_since(t);
+}
+
+fn nanos_since(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn stage_label(stage: &dyn Stage, index: usize) -> String {
@@ -819,6 +1012,7 @@ fn stage_label(stage: &dyn Stage, index: usize) -> String {
 
 fn decode_spilled(
     source: &Source,
+    file: usize,
     first_line: u64,
     lines: Vec<String>,
 ) -> Result<Vec<Document>, RunError> {
@@ -828,7 +1022,7 @@ fn decode_spilled(
         .map(|(k, line)| {
             serde_json::from_str::<Document>(line).map_err(|e| RunError::WorkFileDamaged {
                 path: match source {
-                    Source::WorkFile(p) => p.clone(),
+                    Source::WorkFiles(paths) => paths.get(file).cloned().unwrap_or_default(),
                     Source::Inputs => PathBuf::new(),
                 },
                 line: first_line + k as u64,

@@ -607,6 +607,7 @@ fn cmd_run(
         log_every: Duration::from_secs(config.run.log_every_seconds.max(1)),
         show_progress: std::io::stderr().is_terminal(),
         state: state_plan,
+        sharding: executor::Sharding::default(),
     };
     let outcome = pool.install(|| executor::execute(plan, stages, info));
     let outcome = match outcome {

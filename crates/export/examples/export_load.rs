@@ -3,6 +3,11 @@
 //! formats can be compared and their memory shown not to grow with N.
 //!
 //!   cargo run --release -p newsmill-export --example export_load -- 50000 csv,xlsx
+//!   cargo run --release -p newsmill-export --example export_load -- 50000 csv,xlsx 45000
+//!
+//! A third number makes it an incremental run: that many documents come first through
+//! `write_earlier` (as stored by earlier runs), the rest through `write`, and both the
+//! cumulative set and the `new` set are written.
 //!
 //! Each document is a sample article under a new id, with a few entities, mentions and quotes
 //! taken from its capitalised words (a stand-in for extract's output, for volume only), and
@@ -115,11 +120,13 @@ fn main() {
     let count: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let formats = args.next().unwrap_or_else(|| "csv,jsonl".to_string());
     let formats: Vec<String> = formats.split(',').map(str::to_string).collect();
+    let earlier: Option<u64> = args.next().and_then(|a| a.parse().ok());
     let config: ExportConfig = serde_json::from_value(serde_json::json!({ "formats": formats }))
         .unwrap_or_else(|e| panic!("bad formats: {e}"));
     let out = tempfile::tempdir_in(".").expect("a scratch directory here");
     let ctx = BuildContext {
         config_dir: out.path().to_path_buf(),
+        state_run: earlier.map(|_| 2),
         ..BuildContext::default()
     };
     let samples = samples();
@@ -129,7 +136,11 @@ fn main() {
     for seq in 0..count {
         let doc = document(seq, &samples[(seq as usize) % samples.len()]);
         text_bytes += doc.text.len() as u64;
-        stage.write(&doc).expect("write");
+        if seq < earlier.unwrap_or(0) {
+            stage.write_earlier(&doc).expect("write_earlier");
+        } else {
+            stage.write(&doc).expect("write");
+        }
     }
     let written = started.elapsed().as_secs_f64();
     let outputs = stage
@@ -138,11 +149,14 @@ fn main() {
             ..RunInfo::default()
         })
         .expect("finish");
+    let staged: Vec<_> = outputs.iter().filter_map(|o| o.staged.as_ref()).collect();
+    newsmill_core::publish(staged).expect("publish");
     let total = started.elapsed().as_secs_f64();
     let bytes: u64 = outputs.iter().map(|o| o.bytes).sum();
     println!(
-        "formats={} documents={count} text_mb={:.1} write_s={written:.2} finish_s={:.2} total_s={total:.2} docs_per_s={:.0} output_mb={:.1} peak_rss_mib={:.1}",
+        "formats={} documents={count} earlier={} text_mb={:.1} write_s={written:.2} finish_s={:.2} total_s={total:.2} docs_per_s={:.0} output_mb={:.1} peak_rss_mib={:.1}",
         formats.join(","),
+        earlier.unwrap_or(0),
         text_bytes as f64 / 1e6,
         total - written,
         count as f64 / total,

@@ -1,7 +1,7 @@
 //! Output files written under a temporary name, hashed while they stream, and renamed into
-//! place only when the run finishes, so readers never see a half-written table.
+//! place only when the run is published, so readers never see a half-written table.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ impl HashingFile {
         &self.path
     }
 
-    /// Flushes and syncs to disk, so the rename that follows publishes complete data.
+    /// Flushes and syncs to disk, so the rename that publishes it publishes complete data.
     pub fn finish(self) -> Result<Written, StageError> {
         let path = self.path;
         let file = self
@@ -101,17 +101,5 @@ pub fn csv_error(path: &Path, error: csv::Error) -> StageError {
     match error.into_kind() {
         csv::ErrorKind::Io(e) => io_error("write", path, e),
         other => StageError::Other(format!("cannot write {}: {other:?}", path.display())),
-    }
-}
-
-pub fn rename(from: &Path, to: &Path) -> Result<(), StageError> {
-    fs::rename(from, to).map_err(|e| io_error("rename into place", from, e))
-}
-
-/// Makes the renames durable. Directories cannot be opened for syncing everywhere (Windows),
-/// and the data itself is already synced, so failure here is only worth a debug line.
-pub fn sync_dir(dir: &Path) {
-    if let Err(error) = File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::debug!(dir = %dir.display(), %error, "Could not sync the output directory.");
     }
 }

@@ -2,8 +2,10 @@
 //! rejections as CSV tables and JSON Lines, plus a `run.json` manifest.
 //!
 //! Documents stream straight to temporary files in the output directory, hashed as they go;
-//! `finish` completes them, renames them into place and writes `run.json` last, so a reader
-//! that sees a new `run.json` sees a complete set of outputs.
+//! `finish` completes and syncs them and writes `run.json` under a temporary name too, and
+//! returns them all staged: the driver publishes them (`run.json` last) once the run is
+//! committed, so a reader that sees a new `run.json` sees a complete set of outputs. With a
+//! `[state] dir` there are two sets: the cumulative one and `new/`, this run's documents.
 
 mod cells;
 mod config;
@@ -27,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use newsmill_core::{
-    BuildContext, Document, OutputFile, RunInfo, Stage, StageError, Tally, Verdict,
+    BuildContext, Document, OutputFile, RunInfo, Stage, StageError, Staged, Tally, Verdict,
 };
 
 pub use cells::neutralize;
@@ -38,29 +40,44 @@ pub use sqlite::SQLITE_NAME;
 pub use tables::{ColumnDoc, ColumnKind, TABLES, Table, TableDoc, tables_markdown};
 pub use xlsx::{XLSX_NAME, XLSX_SHEET_ROWS};
 
-use files::{HashingFile, io_error, rename, sync_dir, temp_path};
+use files::{HashingFile, io_error, temp_path};
 use rows::RowOptions;
 use run::{RunRecord, TableCounts};
-use sink::{Plan, Writers};
+use sink::{Plan, Writers, write_to};
 
 /// The manifest, written last.
 pub const RUN_JSON: &str = "run.json";
 
+/// Where this run's documents go in an incremental run, inside the output directory.
+pub const NEW_DIR: &str = "new";
+
 /// A running export stage.
 pub struct ExportStage {
     dir: PathBuf,
+    /// Incremental runs (with a `[state] dir`) only: `dir/new`, the set of this run's documents.
+    new_dir: Option<PathBuf>,
     plan: Plan,
     /// Opened on the first document, so building a stage to validate a config writes nothing.
     /// In a mutex only because a stage must be `Sync` and a database connection is not; the
     /// driver calls `write` and `finish` with `&mut self`, so it is never contended.
-    writers: Option<Mutex<Writers>>,
+    writers: Option<Mutex<Sets>>,
     /// Whether temporary files may exist (set before opening, so a half-failed open counts).
     opened: bool,
     finished: bool,
 }
 
+/// The open output sets.
+struct Sets {
+    /// Every document: in an incremental run those of earlier runs first, then this run's.
+    all: Writers,
+    /// Incremental runs only: this run's documents.
+    new: Option<Writers>,
+}
+
 impl ExportStage {
-    /// Resolves and creates the output directory and checks that it is writable.
+    /// Resolves and creates the output directory and checks that it is writable. In an
+    /// incremental run (`ctx.state_run` set) it also removes the temporary files a killed run
+    /// left in it and in its `new` directory.
     pub fn new(cfg: ExportConfig, ctx: &BuildContext) -> Result<ExportStage, ExportError> {
         let problems = cfg.problems();
         if !problems.is_empty() {
@@ -81,6 +98,10 @@ impl ExportStage {
             source,
         })?;
         check_writable(&dir)?;
+        let new_dir = ctx.state_run.map(|_| dir.join(NEW_DIR));
+        if let Some(new_dir) = &new_dir {
+            sweep_temporary_files(&[&dir, new_dir]);
+        }
         let plan = Plan {
             tables: cfg.selected_tables(),
             csv: cfg.writes(Format::Csv),
@@ -102,12 +123,18 @@ impl ExportStage {
             opened: false,
             finished: false,
             dir,
+            new_dir,
         })
     }
 
     /// The directory outputs go to.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Incremental runs only: the directory of the set holding this run's documents.
+    pub fn new_dir(&self) -> Option<&Path> {
+        self.new_dir.as_deref()
     }
 
     /// Lowers the rows per worksheet (header included) after which an xlsx table continues on
@@ -117,7 +144,7 @@ impl ExportStage {
         self.plan.sheet_rows = rows.clamp(2, XLSX_SHEET_ROWS);
     }
 
-    fn writers(&mut self) -> Result<&mut Writers, StageError> {
+    fn sets(&mut self) -> Result<&mut Sets, StageError> {
         if self.finished {
             return Err(StageError::Other(
                 "the export stage has already finished".into(),
@@ -126,7 +153,16 @@ impl ExportStage {
         if self.writers.is_none() {
             self.opened = true;
             tracing::debug!(dir = %self.dir.display(), tables = self.plan.tables.len(), "Opening the export files.");
-            self.writers = Some(Mutex::new(Writers::open(&self.dir, &self.plan)?));
+            let new = match &self.new_dir {
+                Some(new_dir) => {
+                    fs::create_dir_all(new_dir)
+                        .map_err(|e| io_error("create directory", new_dir, e))?;
+                    Some(Writers::open(new_dir, &self.plan)?)
+                }
+                None => None,
+            };
+            let all = Writers::open(&self.dir, &self.plan)?;
+            self.writers = Some(Mutex::new(Sets { all, new }));
         }
         self.writers
             .as_mut()
@@ -137,9 +173,8 @@ impl ExportStage {
     fn temp_paths(&self) -> Vec<PathBuf> {
         let mut names = self.plan.temp_names();
         names.push(RUN_JSON.to_string());
-        names
-            .iter()
-            .map(|name| temp_path(&self.dir, name))
+        let dirs = std::iter::once(&self.dir).chain(&self.new_dir);
+        dirs.flat_map(|dir| names.iter().map(|name| temp_path(dir, name)))
             .collect()
     }
 }
@@ -158,6 +193,106 @@ fn check_writable(dir: &Path) -> Result<(), ExportError> {
     })
 }
 
+/// Removes the temporary output files a killed run left behind. The driver publishes any
+/// committed run's outputs before it builds the stages, so a temporary file still there
+/// belongs to a run that was never committed. Only names an export can write are touched.
+fn sweep_temporary_files(dirs: &[&Path]) {
+    let mut names = Plan::every_temp_name();
+    names.push(RUN_JSON.to_string());
+    let mut removed = 0usize;
+    for dir in dirs {
+        for name in &names {
+            let path = temp_path(dir, name);
+            match fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "Could not remove a temporary export file left by an earlier run.");
+                }
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            dir = %dirs.first().map_or_else(String::new, |d| d.display().to_string()),
+            files = removed,
+            "Removed temporary export files left by a run that was stopped before it was committed."
+        );
+    }
+}
+
+/// The run as the cumulative set shows it: the rejections of earlier runs' inputs first,
+/// and the documents earlier runs stored counted as read, so the report's funnel adds up.
+fn cumulative_view(run: &RunInfo) -> RunInfo {
+    let mut view = run.clone();
+    view.rejections = run
+        .earlier_rejections
+        .iter()
+        .chain(&run.rejections)
+        .cloned()
+        .collect();
+    view.earlier_rejections = Vec::new();
+    if let Some(state) = &run.state {
+        view.documents += state.earlier_documents;
+    }
+    view
+}
+
+/// Completes one set in `dir` and writes its `run.json`: returns its files, `run.json` last,
+/// staged for publication, paths joined to `dir`. `run` is recorded in `run.json`; `view`
+/// supplies the rejections and the report's funnel.
+fn finish_set(
+    writers: Writers,
+    dir: &Path,
+    run: &RunInfo,
+    view: &RunInfo,
+) -> Result<Vec<OutputFile>, StageError> {
+    let finished = writers.finish(view)?;
+    let mut outputs = Vec::with_capacity(finished.len() + 1);
+    let mut counts = Vec::new();
+    for file in &finished {
+        outputs.push(OutputFile {
+            path: file.name.clone(),
+            bytes: file.written.bytes,
+            sha256: file.written.sha256.clone(),
+            rows: Some(file.rows),
+            staged: None,
+        });
+        if let Some(table) = file.table {
+            counts.push((table, file.rows));
+        }
+    }
+    let record = RunRecord {
+        run,
+        tables: TableCounts(counts),
+        outputs: &outputs,
+    };
+    let bytes = run::render(&record)
+        .map_err(|e| StageError::Other(format!("cannot render {RUN_JSON}: {e}")))?;
+    let run_temp = temp_path(dir, RUN_JSON);
+    let mut manifest = HashingFile::create(run_temp.clone())?;
+    std::io::Write::write_all(&mut manifest, &bytes)
+        .map_err(|e| io_error("write", &run_temp, e))?;
+    let manifest = manifest.finish()?;
+    outputs.push(OutputFile {
+        path: RUN_JSON.to_string(),
+        bytes: manifest.bytes,
+        sha256: manifest.sha256,
+        rows: None,
+        staged: None,
+    });
+    let temps = finished
+        .into_iter()
+        .map(|file| file.temp)
+        .chain(std::iter::once(run_temp));
+    for (output, temp) in outputs.iter_mut().zip(temps) {
+        let target = dir.join(&output.path);
+        output.path = target.display().to_string();
+        output.staged = Some(Staged { temp, target });
+    }
+    Ok(outputs)
+}
+
 impl Stage for ExportStage {
     fn kind(&self) -> &'static str {
         "export"
@@ -171,15 +306,27 @@ impl Stage for ExportStage {
         true
     }
 
+    /// A document of this run: into both sets in an incremental run.
     fn write(&mut self, doc: &Document) -> Result<(), StageError> {
-        self.writers()?.write(doc)
+        let sets = self.sets()?;
+        match &mut sets.new {
+            Some(new) => write_to(&mut [&mut sets.all, new], doc),
+            None => sets.all.write(doc),
+        }
     }
 
-    /// Returns the files written, `run.json` last, with paths joined to the output directory
-    /// (`run.json` itself lists them relative to it).
+    /// A document an earlier run stored: into the cumulative set only.
+    fn write_earlier(&mut self, doc: &Document) -> Result<(), StageError> {
+        self.sets()?.all.write(doc)
+    }
+
+    /// Completes every file under its temporary name, synced, and returns them staged for
+    /// [`newsmill_core::publish`], with paths joined to their directory (`run.json` lists them
+    /// relative to it). An incremental run returns the `new` set first, then the cumulative
+    /// set; each set ends with its `run.json`, so the cumulative `run.json` is published last.
     fn finish(&mut self, run: &RunInfo) -> Result<Vec<OutputFile>, StageError> {
-        self.writers()?;
-        let writers = self
+        self.sets()?;
+        let Sets { all, new } = self
             .writers
             .take()
             .map(|m| {
@@ -187,61 +334,19 @@ impl Stage for ExportStage {
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
             })
             .ok_or_else(|| StageError::Other("export files are not open".into()))?;
-        let finished = writers.finish(&run.rejections, run)?;
-
-        let mut outputs = Vec::with_capacity(finished.len());
-        let mut counts = Vec::new();
-        for file in &finished {
-            outputs.push(OutputFile {
-                path: file.name.clone(),
-                bytes: file.written.bytes,
-                sha256: file.written.sha256.clone(),
-                rows: Some(file.rows),
-                staged: None,
-            });
-            if let Some(table) = file.table {
-                counts.push((table, file.rows));
-            }
+        let mut outputs = Vec::new();
+        if let (Some(new), Some(new_dir)) = (new, &self.new_dir) {
+            outputs.extend(finish_set(new, new_dir, run, run)?);
+            outputs.extend(finish_set(all, &self.dir, run, &cumulative_view(run))?);
+        } else {
+            outputs.extend(finish_set(all, &self.dir, run, run)?);
         }
-        let record = RunRecord {
-            run,
-            tables: TableCounts(counts),
-            outputs: &outputs,
-        };
-        let bytes = run::render(&record)
-            .map_err(|e| StageError::Other(format!("cannot render {RUN_JSON}: {e}")))?;
-        let run_temp = temp_path(&self.dir, RUN_JSON);
-        let mut manifest = HashingFile::create(run_temp.clone())?;
-        std::io::Write::write_all(&mut manifest, &bytes)
-            .map_err(|e| io_error("write", &run_temp, e))?;
-        let manifest = manifest.finish()?;
-
-        for file in &finished {
-            rename(&file.temp, &self.dir.join(&file.name))?;
-        }
-        rename(&run_temp, &self.dir.join(RUN_JSON))?;
-        sync_dir(&self.dir);
         self.finished = true;
-
-        outputs.push(OutputFile {
-            path: RUN_JSON.to_string(),
-            bytes: manifest.bytes,
-            sha256: manifest.sha256,
-            rows: None,
-            staged: None,
-        });
-        for output in &mut outputs {
-            output.path = self.dir.join(&output.path).display().to_string();
-        }
-        let articles = finished
-            .iter()
-            .find(|f| f.table == Some(Table::Articles))
-            .map_or(0, |f| f.rows);
         tracing::info!(
             dir = %self.dir.display(),
             files = outputs.len(),
-            articles,
-            "Wrote the export outputs."
+            incremental = self.new_dir.is_some(),
+            "Wrote the export outputs; they wait under temporary names until the run is published."
         );
         Ok(outputs)
     }
@@ -249,7 +354,8 @@ impl Stage for ExportStage {
 
 impl Drop for ExportStage {
     /// A run that stops before `finish` (or whose `finish` failed) leaves no half-written
-    /// temporary files behind; outputs already in place stay untouched.
+    /// temporary files behind; outputs already in place stay untouched. After a successful
+    /// `finish` the temporary files are the staged outputs and stay for publication.
     fn drop(&mut self) {
         if self.finished || !self.opened {
             return;
@@ -293,6 +399,33 @@ mod tests {
             let documented: serde_json::Value =
                 serde_json::from_str(key.default).expect("TOML default is JSON-compatible");
             assert_eq!(value[key.name], documented, "default of {}", key.name);
+        }
+    }
+
+    #[test]
+    fn the_sweep_knows_every_temporary_name_a_plan_can_write() {
+        let plan = Plan {
+            tables: Table::ALL.to_vec(),
+            csv: true,
+            xlsx: true,
+            sqlite: true,
+            parquet: true,
+            jsonl: true,
+            report: true,
+            bom: false,
+            options: RowOptions {
+                neutralize: true,
+                text: true,
+            },
+            sheet_rows: XLSX_SHEET_ROWS,
+        };
+        let every: BTreeSet<String> = Plan::every_temp_name().into_iter().collect();
+        for name in plan.temp_names() {
+            assert!(every.contains(&name), "{name} is not swept");
+        }
+        #[cfg(feature = "parquet")]
+        for table in Table::ALL {
+            assert!(every.contains(&crate::parquet::file_name(table)));
         }
     }
 

@@ -5,10 +5,10 @@
 
 use std::borrow::Cow;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use newsmill_core::{Document, Rejection, StageError};
+use newsmill_core::{Document, RunInfo, StageError};
 
 use crate::cells::Row;
 use crate::csv_out::{CsvSink, csv_writer};
@@ -81,6 +81,25 @@ impl Plan {
 
     fn spools(&self) -> bool {
         self.tabular() && self.tables.contains(&Table::Rejected)
+    }
+
+    /// Every temporary file any plan may create, whatever its formats and tables (and whether
+    /// or not this build has the `parquet` feature): what a killed run of any config can
+    /// have left behind.
+    pub fn every_temp_name() -> Vec<String> {
+        let mut names: Vec<String> = Table::ALL.iter().map(|t| t.file_name()).collect();
+        names.extend(Table::ALL.iter().map(|t| format!("{}.parquet", t.name())));
+        names.extend(
+            [
+                crate::xlsx::XLSX_NAME,
+                crate::sqlite::SQLITE_NAME,
+                JSONL_NAME,
+                crate::report::REPORT_NAME,
+                SPOOL_NAME,
+            ]
+            .map(String::from),
+        );
+        names
     }
 
     /// Every temporary file these outputs may create, for cleaning up after a failure.
@@ -182,37 +201,32 @@ impl Writers {
     }
 
     pub fn write(&mut self, doc: &Document) -> Result<(), StageError> {
-        let disposition = Disposition::of(doc);
+        write_to(&mut [self], doc)
+    }
+
+    /// One document, its rows and JSON Lines record already built.
+    fn take(
+        &mut self,
+        doc: &Document,
+        disposition: &Disposition,
+        doc_rows: &DocRows<'_>,
+        record: Option<&[u8]>,
+    ) -> Result<(), StageError> {
         if let Some(report) = &mut self.report {
-            report.observe(doc, &disposition);
+            report.observe(doc, disposition);
         }
-        if !self.sinks.is_empty() {
-            let doc_rows: DocRows<'_> = self
-                .plan
-                .tables
-                .iter()
-                .flat_map(|&table| {
-                    rows(table, doc, &disposition, self.plan.options)
-                        .into_iter()
-                        .map(move |cells| (table, cells))
-                })
-                .collect();
-            if !doc_rows.is_empty() {
-                for sink in &mut self.sinks {
-                    sink.document(&doc_rows)?;
-                }
+        if !doc_rows.is_empty() {
+            for sink in &mut self.sinks {
+                sink.document(doc_rows)?;
             }
         }
-        if let (Some((out, rows)), Disposition::Article) = (&mut self.jsonl, &disposition) {
-            let record = ArticleRecord::new(doc, self.plan.options.text);
-            serde_json::to_writer(&mut *out, &record)
-                .map_err(io::Error::from)
-                .and_then(|()| out.write_all(b"\n"))
+        if let (Some((out, rows)), Some(record)) = (&mut self.jsonl, record) {
+            out.write_all(record)
                 .map_err(|e| io_error("write", out.path(), e))?;
             *rows += 1;
         }
         if let (Some(spool), Disposition::Rejected { reason, detail }) =
-            (&mut self.spool, &disposition)
+            (&mut self.spool, disposition)
         {
             let cells = rejected_cells(&doc.source, &doc.position, reason, detail);
             spool
@@ -223,12 +237,9 @@ impl Writers {
         Ok(())
     }
 
-    /// Completes every file (input rejections go first in `rejected`) and syncs it to disk.
-    pub fn finish(
-        self,
-        rejections: &[Rejection],
-        run: &newsmill_core::RunInfo,
-    ) -> Result<Vec<Finished>, StageError> {
+    /// Completes every file and syncs it to disk. `run.rejections` go first in `rejected`;
+    /// the report also takes its funnel from `run`.
+    pub fn finish(self, run: &RunInfo) -> Result<Vec<Finished>, StageError> {
         let Writers {
             plan: _,
             mut sinks,
@@ -237,7 +248,7 @@ impl Writers {
             spool,
         } = self;
         if let Some(spool) = spool {
-            for rejection in rejections {
+            for rejection in &run.rejections {
                 let cells = rejected_cells(
                     &rejection.source,
                     &rejection.position,
@@ -269,6 +280,38 @@ impl Writers {
         }
         Ok(finished)
     }
+}
+
+/// Feeds one document to every set of writers (all opened with the same plan), building its
+/// rows and its JSON Lines record once however many sets take it.
+pub fn write_to(sets: &mut [&mut Writers], doc: &Document) -> Result<(), StageError> {
+    let Some(plan) = sets.first().map(|set| &set.plan) else {
+        return Ok(());
+    };
+    let (options, tables) = (plan.options, plan.tables.as_slice());
+    let disposition = Disposition::of(doc);
+    let doc_rows: DocRows<'_> = match sets.iter().any(|set| !set.sinks.is_empty()) {
+        true => tables
+            .iter()
+            .flat_map(|&table| {
+                rows(table, doc, &disposition, options)
+                    .into_iter()
+                    .map(move |cells| (table, cells))
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    let mut record: Option<Vec<u8>> = None;
+    if matches!(disposition, Disposition::Article) && sets.iter().any(|set| set.jsonl.is_some()) {
+        let mut line = serde_json::to_vec(&ArticleRecord::new(doc, options.text))
+            .map_err(|e| StageError::Other(format!("cannot serialise article {}: {e}", doc.id)))?;
+        line.push(b'\n');
+        record = Some(line);
+    }
+    for set in sets.iter_mut() {
+        set.take(doc, &disposition, &doc_rows, record.as_deref())?;
+    }
+    Ok(())
 }
 
 fn rejected_cells<'a>(

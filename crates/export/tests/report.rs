@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 
 use common::*;
-use newsmill_core::{BuildContext, RunInfo, Stage};
+use newsmill_core::{BuildContext, RunInfo};
 use newsmill_export::{ExportConfig, ExportStage, Format};
 
 #[test]
@@ -105,7 +105,7 @@ fn an_empty_run_still_makes_a_readable_report() {
         ..ExportConfig::default()
     };
     let mut stage = ExportStage::new(cfg, &ctx).unwrap();
-    stage.finish(&RunInfo::default()).unwrap();
+    finish(&mut stage, &RunInfo::default());
     let html = fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
     assert!(html.contains("Every input became an article"));
     assert!(html.contains("No cleaning stage removed anything"));

@@ -194,7 +194,7 @@ fn long_tables_continue_on_further_sheets() {
     for doc in &docs {
         stage.write(doc).unwrap();
     }
-    stage.finish(&run_info()).unwrap();
+    finish(&mut stage, &run_info());
     let out = tmp.path().join("out");
     let mut book = read(&out.join("newsmill.xlsx"));
     let names = book.sheet_names();

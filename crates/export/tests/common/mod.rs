@@ -326,7 +326,23 @@ pub fn run_info() -> RunInfo {
     }
 }
 
-/// Runs an export stage over `docs` into `dir` and returns what `finish` returned.
+/// Publishes what `finish` staged, as the driver does once the run is committed.
+pub fn publish(outputs: &[OutputFile]) {
+    let staged: Vec<&Staged> = outputs
+        .iter()
+        .map(|o| o.staged.as_ref().expect("every output is staged"))
+        .collect();
+    newsmill_core::publish(staged).expect("publish");
+}
+
+/// Finishes a stage and publishes its outputs.
+pub fn finish(stage: &mut ExportStage, run: &RunInfo) -> Vec<OutputFile> {
+    let outputs = stage.finish(run).expect("finish");
+    publish(&outputs);
+    outputs
+}
+
+/// Runs an export stage over `docs` into `dir`, publishes, and returns what `finish` returned.
 pub fn export(cfg: ExportConfig, dir: &Path, docs: &[Document]) -> Vec<OutputFile> {
     let ctx = BuildContext {
         config_dir: dir.to_path_buf(),
@@ -346,7 +362,7 @@ pub fn export(cfg: ExportConfig, dir: &Path, docs: &[Document]) -> Vec<OutputFil
         assert_eq!(&copy, doc, "apply must not change documents");
         stage.write(doc).expect("write");
     }
-    stage.finish(&run_info()).expect("finish")
+    finish(&mut stage, &run_info())
 }
 
 /// All records of a CSV file (header first).
@@ -441,7 +457,7 @@ pub fn write_report(dir: &Path) -> PathBuf {
     for doc in corpus() {
         stage.write(&doc).unwrap();
     }
-    let outputs = stage.finish(&reported_run()).unwrap();
+    let outputs = finish(&mut stage, &reported_run());
     assert!(outputs.iter().any(|o| o.path.ends_with("report.html")));
     dir.join("out/report.html")
 }
