@@ -28,6 +28,8 @@ pub struct RunConfig {
     pub work_dir: String,
     /// Seconds between progress lines in logs when stderr is not a terminal.
     pub log_every_seconds: u64,
+    /// Where the steps of a sharded run meet (a directory every shard and the merge can reach).
+    pub shard_dir: String,
 }
 
 impl Default for RunConfig {
@@ -37,6 +39,7 @@ impl Default for RunConfig {
             batch_size: 512,
             work_dir: String::new(),
             log_every_seconds: 10,
+            shard_dir: "shards".to_string(),
         }
     }
 }
@@ -70,6 +73,13 @@ pub const RUN_KEYS: &[KeyDoc] = &[
         choices: &[],
         doc: "Seconds between progress lines when stderr is not a terminal.",
     },
+    KeyDoc {
+        name: "shard_dir",
+        kind: "string",
+        default: "\"shards\"",
+        choices: &[],
+        doc: "Sharded runs (`newsmill run --shard i/N`, then `newsmill merge`): the directory, relative to the config file, where shards leave their documents, states and completion markers and the merge its decisions. Every shard and the merge must reach the same directory (a shared file system).",
+    },
 ];
 
 impl RunConfig {
@@ -77,6 +87,9 @@ impl RunConfig {
         let mut out = Vec::new();
         if self.batch_size == 0 {
             out.push(("batch_size".into(), "must be at least 1".into(), vec![]));
+        }
+        if self.shard_dir.is_empty() {
+            out.push(("shard_dir".into(), "must name a directory".into(), vec![]));
         }
         out
     }
@@ -124,6 +137,11 @@ impl Config {
     /// `[state] dir` resolved against the config's directory.
     pub fn state_dir(&self) -> Option<PathBuf> {
         (!self.state.dir.is_empty()).then(|| self.dir.join(&self.state.dir))
+    }
+
+    /// `[run] shard_dir` resolved against the config's directory.
+    pub fn shard_dir(&self) -> PathBuf {
+        self.dir.join(&self.run.shard_dir)
     }
 
     /// Where scratch files go: `[run] work_dir` resolved against the config's directory, else

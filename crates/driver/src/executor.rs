@@ -123,7 +123,16 @@ pub struct StageStats {
 }
 
 impl StageStats {
-    fn merge(&mut self, other: &StageStats) {
+    /// What a merge step's deciding adds to a stage's figures.
+    pub fn decided(tally: Tally, nanos: u64) -> StageStats {
+        StageStats {
+            tally,
+            decide_nanos: nanos,
+            ..StageStats::default()
+        }
+    }
+
+    pub fn merge(&mut self, other: &StageStats) {
         self.input += other.input;
         self.kept += other.kept;
         for (k, v) in &other.dropped {
@@ -919,7 +928,7 @@ impl UniqueIds {
         h.finish()
     }
 
-    fn make_unique(&mut self, doc: &mut Document) {
+    pub fn make_unique(&mut self, doc: &mut Document) {
         if self.seen.insert(Self::hash(&doc.id)) {
             return;
         }

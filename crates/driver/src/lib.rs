@@ -10,6 +10,7 @@ pub mod problem;
 mod progress;
 pub mod reference;
 pub mod registry;
+pub mod shard;
 pub mod state;
 pub mod store;
 
@@ -67,8 +68,28 @@ enum Command {
         /// Worker threads (default: the config's `[run] threads`, else one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Run as shard INDEX of COUNT (counted from 0, as in 0/4) of a sharded run: do the
+        /// next steps of this shard's slice of the inputs, in `[run] shard_dir`.
+        #[arg(long, value_name = "INDEX/COUNT")]
+        shard: Option<String>,
+        /// The shard count of a sharded run whose index comes from the scheduler
+        /// (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX in a Kubernetes Indexed Job).
+        #[arg(long, value_name = "COUNT")]
+        shards: Option<usize>,
         /// Input files, directories or globs; they replace `[input] paths` of the config.
         inputs: Vec<String>,
+    },
+    /// Do the next merge step of a sharded run: decide on what every shard observed, or, at
+    /// the end, write the tables from every shard's documents.
+    Merge {
+        #[arg(long, short, default_value = "pipeline.toml")]
+        config: PathBuf,
+        /// Output directory; replaces the `dir` of every export stage.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: the config's `[run] threads`, else one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Check a config and report every problem at once.
     Validate {
@@ -146,8 +167,29 @@ pub fn run_with(extra_stages: Vec<Box<dyn StageFactory>>) -> ExitCode {
             config,
             out,
             threads,
+            shard,
+            shards,
             inputs,
-        } => cmd_run(&registry, &config, out, threads, inputs),
+        } => match shard::resolve_shard(shard.as_deref(), shards) {
+            Ok(None) => cmd_run(&registry, &config, out, threads, inputs),
+            Ok(Some((index, count))) => cmd_sharded(
+                &registry,
+                &config,
+                out,
+                threads,
+                inputs,
+                Some((index, count)),
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_CANNOT_RUN
+            }
+        },
+        Command::Merge {
+            config,
+            out,
+            threads,
+        } => cmd_sharded(&registry, &config, out, threads, Vec::new(), None),
         Command::Validate { config } => cmd_validate(&registry, &config),
         Command::Explain { id, config, inputs } => cmd_explain(&registry, &config, &id, inputs),
         Command::TrainNer {
@@ -414,6 +456,76 @@ fn take_state(
         }
     }
     Ok(taken.lock)
+}
+
+/// A shard's steps (`shard` is its index and the count) or the merge's (`None`).
+fn cmd_sharded(
+    registry: &Registry,
+    config_path: &std::path::Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    inputs: Vec<String>,
+    shard: Option<(usize, usize)>,
+) -> u8 {
+    let Some((config, input_base)) = load_for_inputs(registry, config_path, inputs) else {
+        return EXIT_CANNOT_RUN;
+    };
+    if config.state_dir().is_some() {
+        tracing::warn!("Sharded runs are whole runs: the [state] dir is neither read nor written.");
+    }
+    let threads = threads.filter(|&n| n > 0).unwrap_or(config.run.threads);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("newsmill-worker-{i}"))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            tracing::error!(error = %e, "Could not start the worker threads.");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let setup = shard::Setup {
+        registry,
+        config: &config,
+        config_path: config_path.to_path_buf(),
+        input_base,
+        out,
+        pool: &pool,
+    };
+    let done = match shard {
+        Some((index, count)) => shard::run_shard(&setup, index, count),
+        None => shard::run_merge(&setup),
+    };
+    match done {
+        Ok(shard::Done::Waiting { message }) => {
+            tracing::info!("{message}");
+            EXIT_OK
+        }
+        Ok(shard::Done::Complete { info }) => {
+            tracing::info!(
+                documents = info.documents,
+                articles = info.articles,
+                duplicates = info.duplicates,
+                rejected = info.rejected,
+                "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs, in a sharded run.",
+                info.articles,
+                info.duplicates,
+                info.rejected,
+                info.inputs.len()
+            );
+            if info.rejected > 0 {
+                EXIT_REJECTED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "The sharded run cannot go on.");
+            eprintln!("error: {e}");
+            EXIT_CANNOT_RUN
+        }
+    }
 }
 
 /// Opens the state database and finishes the publication of a run killed after its commit.
