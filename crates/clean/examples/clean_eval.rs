@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use newsmill_clean::{CleanConfig, CleanStage};
+use newsmill_clean::{CleanConfig, CleanStage, DECISION_FILE, OBSERVER_FILE};
 use newsmill_core::{Document, Stage, Tally};
 
 fn words(s: &str) -> Vec<String> {
@@ -159,6 +159,7 @@ fn dev_set(path: &Path, show: Option<&str>, dump: Option<&str>, config: &CleanCo
         }
     };
     let observed = stage.observe_corpus(&docs).expect("observing never fails");
+    print_state_sizes("labelled pages", &stage, &docs);
     let mut tally = Tally::default();
     for doc in &mut docs {
         stage.apply(doc, &mut tally).expect("clean does not fail");
@@ -309,6 +310,7 @@ fn clean_corpus(dir: &Path, show: Option<&str>, config: &CleanConfig) {
     let started = Instant::now();
     stage.observe_corpus(&docs).expect("observing never fails");
     let observe_seconds = started.elapsed().as_secs_f64();
+    print_state_sizes("clean articles", &stage, &docs);
     // Five timed passes over fresh copies; the median resists a busy machine.
     let originals = docs.clone();
     let mut runs: Vec<(f64, Option<f64>)> = Vec::new();
@@ -377,6 +379,50 @@ fn clean_corpus(dir: &Path, show: Option<&str>, config: &CleanConfig) {
     for (key, n) in tally.0.iter().filter(|(k, _)| k.starts_with("removed:")) {
         println!("    {key}: {n}");
     }
+}
+
+/// The size of what a sharded run saves for this corpus: the observer of all its documents
+/// (what one shard holding them all would save) and the decision `stage` made.
+fn print_state_sizes(corpus: &str, stage: &CleanStage, docs: &[Document]) {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("Could not make a temporary directory: {e}");
+            return;
+        }
+    };
+    let mut observer = stage.new_observer(0);
+    docs.iter().for_each(|d| observer.observe(d));
+    let started = Instant::now();
+    let saved = observer
+        .save(dir.path())
+        .and_then(|()| stage.save_decision(0, dir.path()));
+    let save_seconds = started.elapsed().as_secs_f64();
+    if let Err(e) = saved {
+        eprintln!("Could not save the states: {e}");
+        return;
+    }
+    let started = Instant::now();
+    if let Err(e) = stage.load_observer(0, dir.path()) {
+        eprintln!("Could not load the observer: {e}");
+        return;
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+    let size = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let (observer, decision) = (size(OBSERVER_FILE), size(DECISION_FILE));
+    let per_doc = |bytes: u64| bytes as f64 / docs.len().max(1) as f64;
+    println!(
+        "{corpus}: sharded-run state for {} documents: observer {observer} bytes ({:.0} B/doc), decision {decision} bytes ({:.1} B/doc); saving {:.0} ns/doc, loading the observer {:.0} ns/doc",
+        docs.len(),
+        per_doc(observer),
+        per_doc(decision),
+        save_seconds * 1e9 / docs.len().max(1) as f64,
+        load_seconds * 1e9 / docs.len().max(1) as f64
+    );
 }
 
 fn main() {

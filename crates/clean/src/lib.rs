@@ -15,16 +15,19 @@ mod normalize;
 mod related;
 mod rules;
 mod site;
+mod site_state;
 mod tail;
 mod unwrap;
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use newsmill_core::{Document, KeyDoc, Observer, Stage, StageDoc, StageError, Tally, Verdict};
 
 pub use config::{CleanConfig, CleanError, Problem, QuoteStyle};
 pub use explain::explain;
 pub use rules::{PHRASE_RULES, PhraseRule, STRUCTURAL_RULES, rule_names};
+pub use site_state::{DECISION_FILE, OBSERVER_FILE, StateFileError};
 
 /// Documentation of every config key, for `newsmill stages`, `validate` and the README.
 pub const DOC: StageDoc = StageDoc {
@@ -208,5 +211,40 @@ impl Stage for CleanStage {
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError> {
         self.cleaner.clean(doc, tally);
         Ok(Verdict::Keep)
+    }
+
+    /// The site counts add up across shards and the decision is a set of line hashes, so
+    /// both persist as they are (see `site_state`).
+    fn shardable(&self) -> bool {
+        true
+    }
+
+    fn load_observer(&self, round: usize, dir: &Path) -> Result<Box<dyn Observer>, StageError> {
+        only_round_zero(round)?;
+        let observer = site_state::load_observer(dir, self.cleaner.cfg.quotes)?;
+        Ok(Box::new(observer))
+    }
+
+    fn save_decision(&self, round: usize, dir: &Path) -> Result<(), StageError> {
+        only_round_zero(round)?;
+        site_state::save_decision(&self.cleaner.site_repeats, dir)?;
+        Ok(())
+    }
+
+    fn load_decision(&mut self, round: usize, dir: &Path) -> Result<(), StageError> {
+        only_round_zero(round)?;
+        self.cleaner.site_repeats = site_state::load_decision(dir)?;
+        Ok(())
+    }
+}
+
+/// The clean stage observes in one round (site repetition) at most.
+fn only_round_zero(round: usize) -> Result<(), StageError> {
+    if round == 0 {
+        Ok(())
+    } else {
+        Err(StageError::Other(format!(
+            "clean: asked for observation round {round}, but the stage has only round 0"
+        )))
     }
 }

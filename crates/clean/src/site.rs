@@ -9,8 +9,9 @@
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::path::Path;
 
-use newsmill_core::{Document, Observer};
+use newsmill_core::{Document, Observer, StageError};
 
 use crate::config::QuoteStyle;
 use crate::normalize::split_lines;
@@ -139,18 +140,18 @@ pub fn pair_hash(site: &str, key: &str) -> u64 {
 
 /// Counts, per site, the documents each line occurs in.
 pub struct SiteObserver {
-    quotes: QuoteStyle,
+    pub(crate) quotes: QuoteStyle,
     /// (site, line) hash → documents containing the line at least once.
-    lines: HashMap<u64, LineCount>,
+    pub(crate) lines: HashMap<u64, LineCount>,
     /// Site hash → documents of the site.
-    docs: HashMap<u64, u32>,
+    pub(crate) docs: HashMap<u64, u32>,
 }
 
-#[derive(Clone, Copy, Default)]
-struct LineCount {
-    site: u64,
-    docs: u32,
-    prose: bool,
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LineCount {
+    pub(crate) site: u64,
+    pub(crate) docs: u32,
+    pub(crate) prose: bool,
 }
 
 impl SiteObserver {
@@ -209,10 +210,15 @@ impl Observer for SiteObserver {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
     }
+
+    fn save(self: Box<Self>, dir: &Path) -> Result<(), StageError> {
+        crate::site_state::save_observer(&self, dir)?;
+        Ok(())
+    }
 }
 
 /// The decision: which (site, line) hashes are boilerplate.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct SiteRepeats {
     pub lines: HashSet<u64>,
     pub sites: usize,
