@@ -6,7 +6,8 @@
 //! exact shingle sets of the candidates only; deciding it verifies every pair and clusters
 //! around representatives chosen by the keep rule. `apply` attaches the [`ClusterLink`]s.
 //! With a `[state] dir`, a persistent [`index`] adds earlier runs' articles as candidates, and
-//! `finish` adds this run's.
+//! `finish` adds this run's. In sharded runs, observers and decisions are saved to directories
+//! and loaded by other processes (`shard`).
 //!
 //! Memory holds a compact record per document; band keys, fingerprints, candidate pairs and
 //! shingle sets go to scratch files under `[run] work_dir`, so the stage's state
@@ -17,7 +18,9 @@ mod config;
 pub mod index;
 pub mod minhash;
 mod observe;
+mod persist;
 mod prefilter;
+mod shard;
 mod spill;
 pub mod text;
 
@@ -35,7 +38,8 @@ pub use config::{Action, DOC, DedupeConfig};
 use cluster::{ABSENT, Evidence, Plan, PlanParams, PlannedLink, Sets, StoryRule};
 use index::{Bounds, Index, IndexError, NewEntry, Settings};
 use observe::{
-    DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, SetObserver, SketchObserver, Sketcher, wanted,
+    DocRecord, RoundZeroSpill, STORY_PARTITION_BITS, SetObserver, SketchObserver, Sketcher, Stored,
+    wanted,
 };
 use prefilter::Prefilter;
 use spill::{Partitions, SetFile, SetLoc};
@@ -121,7 +125,13 @@ pub struct DedupeStage {
     plan: Option<Plan>,
     wanted: Arc<Vec<u8>>,
     decision: Decision,
+    /// Round 1 was decided (or its decision loaded): `decision` is complete.
+    clustered: bool,
     index: Option<Index>,
+}
+
+fn no_round(round: usize) -> StageError {
+    StageError::Other(format!("dedupe has no observation round {round}"))
 }
 
 fn io_error(action: &str) -> impl Fn(std::io::Error) -> StageError + '_ {
@@ -186,6 +196,7 @@ impl DedupeStage {
             plan: None,
             wanted: Arc::default(),
             decision: Decision::default(),
+            clustered: false,
             index: None,
         })
     }
@@ -201,6 +212,10 @@ impl DedupeStage {
             ));
         }
         observed.flush();
+        // Sharded runs: the shards' partition files are read after the scratch partitions.
+        for (family, part, path) in std::mem::take(&mut observed.loaded) {
+            family.of(&self.scratch.round0).attach(part, path);
+        }
         let SketchObserver {
             mut docs, mut ids, ..
         } = *observed;
@@ -248,11 +263,24 @@ impl DedupeStage {
         plan.wanted = Vec::new();
         self.scratch.sets.seal().map_err(io_error("write"))?;
         let started = std::time::Instant::now();
+        let SetObserver {
+            mut stored, loaded, ..
+        } = *observed;
+        // Sharded runs: each shard's set file becomes a read-only segment of the set file.
+        for shard in loaded {
+            let base = self.scratch.sets.attach(shard.path, shard.bytes)?;
+            for s in shard.stored {
+                let loc = s.loc.shifted(base).ok_or_else(|| {
+                    StageError::Other("the dedupe shards' sets exceed 1 TB".into())
+                })?;
+                stored.push(Stored { loc, ..s });
+            }
+        }
         let n = plan.docs.len();
         let mut dup_sets = vec![SetLoc::NONE; n];
         let mut story_sets = vec![SetLoc::NONE; if self.cfg.story { n } else { 0 }];
         let mut band_sets: HashMap<u32, SetLoc> = HashMap::new();
-        for stored in observed.stored {
+        for stored in stored {
             let Some(&idx) = plan.seq_to_idx.get(stored.seq as usize) else {
                 continue;
             };
@@ -366,6 +394,7 @@ impl DedupeStage {
             index_links,
             pending,
         };
+        self.clustered = true;
         Ok(tally)
     }
 
@@ -527,10 +556,76 @@ impl Stage for DedupeStage {
         match round {
             0 => self.decide_candidates(state),
             1 => self.decide_clusters(state),
-            _ => Err(StageError::Other(format!(
-                "dedupe has no observation round {round}"
-            ))),
+            _ => Err(no_round(round)),
         }
+    }
+
+    /// Not with a persistent index open: every shard would commit its own additions. The
+    /// driver opens none in sharded runs.
+    fn shardable(&self) -> bool {
+        self.index.is_none()
+    }
+
+    fn load_observer(&self, round: usize, dir: &Path) -> Result<Box<dyn Observer>, StageError> {
+        let observer: Box<dyn Observer> = match round {
+            0 => Box::new(shard::load_sketches(
+                self.sketcher.clone(),
+                self.scratch.round0.clone(),
+                dir,
+            )?),
+            1 => Box::new(shard::load_sets(
+                self.sketcher.clone(),
+                self.wanted.clone(),
+                self.scratch.sets.clone(),
+                dir,
+            )?),
+            _ => return Err(no_round(round)),
+        };
+        Ok(observer)
+    }
+
+    fn save_decision(&self, round: usize, dir: &Path) -> Result<(), StageError> {
+        let digest = self.sketcher.digest;
+        match round {
+            0 => {
+                let plan = self.plan.as_ref().ok_or_else(|| {
+                    StageError::Other(
+                        "dedupe cannot save round 0: it is not the round last decided".into(),
+                    )
+                })?;
+                shard::save_plan(plan, dir, digest)?;
+            }
+            1 if self.clustered => {
+                shard::save_decision(&self.decision, &self.scratch.sets, dir, digest)?;
+            }
+            1 => {
+                return Err(StageError::Other(
+                    "dedupe cannot save round 1: it was not decided".into(),
+                ));
+            }
+            _ => return Err(no_round(round)),
+        }
+        Ok(())
+    }
+
+    fn load_decision(&mut self, round: usize, dir: &Path) -> Result<(), StageError> {
+        let digest = self.sketcher.digest;
+        match round {
+            0 => {
+                let plan = shard::load_plan(dir, digest, self.scratch.dir.path())?;
+                self.wanted = Arc::new(plan.wanted.clone());
+                self.plan = Some(plan);
+            }
+            1 => {
+                // Round 0's plan is only needed to decide round 1.
+                self.plan = None;
+                self.wanted = Arc::default();
+                self.decision = shard::load_decision(dir, digest, &self.scratch.sets)?;
+                self.clustered = true;
+            }
+            _ => return Err(no_round(round)),
+        }
+        Ok(())
     }
 
     fn apply(&self, doc: &mut Document, tally: &mut Tally) -> Result<Verdict, StageError> {

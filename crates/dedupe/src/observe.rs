@@ -1,14 +1,17 @@
 //! What the stage records about each document in its two observation rounds.
 
 use std::any::Any;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use newsmill_core::{Document, Observer};
+use newsmill_core::{Document, Observer, StageError};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::DedupeConfig;
 use crate::minhash::{MinHasher, Permutation};
+use crate::persist;
 use crate::prefilter;
+use crate::shard::{self, Family, LoadedSets};
 use crate::spill::{Partitions, SetFile, SetLoc};
 use crate::text::{Scratch, compact, shingle_set, story_set};
 
@@ -19,6 +22,9 @@ pub struct Sketcher {
     pub story_shingle_size: usize,
     pub story_window: usize,
     pub story: bool,
+    /// [`persist::config_digest`]: files of sharded runs carry it, so that one written with
+    /// another config is refused.
+    pub digest: u64,
     token_seed: u64,
     shingle_seed: u64,
     story_seed: u64,
@@ -32,6 +38,7 @@ impl Sketcher {
             story_shingle_size: cfg.story_shingle_size,
             story_window: cfg.story_window.max(1),
             story: cfg.story,
+            digest: persist::config_digest(cfg),
             token_seed: cfg.seed,
             shingle_seed: cfg.seed.rotate_left(17) ^ 0x5348_494e_474c_4531,
             story_seed: cfg.seed.rotate_left(41) ^ 0x5354_4f52_5953_4831,
@@ -226,8 +233,8 @@ pub struct RoundZeroSpill {
 /// Round 0: a compact record of every live document with text; band keys and fingerprints go
 /// to the partitions.
 pub struct SketchObserver {
-    sketcher: Arc<Sketcher>,
-    spill: Arc<RoundZeroSpill>,
+    pub(crate) sketcher: Arc<Sketcher>,
+    pub(crate) spill: Arc<RoundZeroSpill>,
     scratch: Scratch,
     signature: Vec<u64>,
     pub docs: Vec<DocRecord>,
@@ -243,6 +250,9 @@ pub struct SketchObserver {
     /// A document numbered beyond `u32::MAX` was seen (records hold 32-bit numbers).
     pub too_many: bool,
     records: Vec<u64>,
+    /// Partition files of shards' saved observers (sharded runs), attached to the spill
+    /// when decided.
+    pub loaded: Vec<(Family, usize, PathBuf)>,
 }
 
 impl SketchObserver {
@@ -260,6 +270,7 @@ impl SketchObserver {
             set_buf: Vec::new(),
             too_many: false,
             records: Vec::new(),
+            loaded: Vec::new(),
         }
     }
 
@@ -331,12 +342,17 @@ impl Observer for SketchObserver {
             self.story.extend_from_slice(&other.story);
             self.sketches.extend_from_slice(&other.sketches);
             self.too_many |= other.too_many;
+            self.loaded.extend(other.loaded.iter().cloned());
             self.flush_if_full();
         }
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
+    }
+
+    fn save(self: Box<Self>, dir: &Path) -> Result<(), StageError> {
+        shard::save_sketches(*self, dir).map_err(StageError::from)
     }
 }
 
@@ -359,12 +375,14 @@ pub struct Stored {
 /// Round 1: the exact shingle sets of each document that round 0 marked for verification,
 /// appended to the set file; memory keeps where each one lies.
 pub struct SetObserver {
-    sketcher: Arc<Sketcher>,
+    pub(crate) sketcher: Arc<Sketcher>,
     wanted: Arc<Vec<u8>>,
-    sets: Arc<SetFile>,
+    pub(crate) sets: Arc<SetFile>,
     scratch: Scratch,
     signature: Vec<u64>,
     pub stored: Vec<Stored>,
+    /// Shards' saved sets (sharded runs), attached to the set file when decided.
+    pub loaded: Vec<LoadedSets>,
 }
 
 impl SetObserver {
@@ -376,6 +394,7 @@ impl SetObserver {
             scratch: Scratch::default(),
             signature: Vec::new(),
             stored: Vec::new(),
+            loaded: Vec::new(),
         }
     }
 
@@ -416,12 +435,18 @@ impl Observer for SetObserver {
 
     fn merge(&mut self, other: Box<dyn Observer>) {
         if let Ok(other) = other.into_any().downcast::<SetObserver>() {
-            self.stored.extend_from_slice(&other.stored);
+            let SetObserver { stored, loaded, .. } = *other;
+            self.stored.extend_from_slice(&stored);
+            self.loaded.extend(loaded);
         }
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
+    }
+
+    fn save(self: Box<Self>, dir: &Path) -> Result<(), StageError> {
+        shard::save_sets(*self, dir).map_err(StageError::from)
     }
 }
 

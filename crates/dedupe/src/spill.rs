@@ -5,12 +5,17 @@
 //!   threads append buffered records; a decision reads one partition at a time and sorts it.
 //! * [`SetFile`]: one append-only file of `u32` sets, read back by position ([`SetLoc`]).
 //!
-//! Both live in a temporary directory that is removed when the stage is dropped.
+//! Both live in a temporary directory that is removed when the stage is dropped. In sharded
+//! runs their files are moved into the directories of saved observers and decisions, and
+//! other processes attach them read-only: a partition reads its attached files after its own,
+//! and a set file reads attached files as segments above [`ATTACHED_BASE`].
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::persist::{self, PersistError};
 
 /// The first I/O error of a scratch file, kept so that `decide` can report it: observers
 /// cannot return errors.
@@ -40,6 +45,10 @@ pub struct Partitions {
     paths: Vec<PathBuf>,
     files: Vec<Mutex<BufWriter<File>>>,
     error: FirstError,
+    /// Per partition, read-only files of other processes (a shard's observer, a saved
+    /// decision) whose records belong to it; read after the partition's own file, never
+    /// changed.
+    attached: Mutex<Vec<Vec<PathBuf>>>,
 }
 
 impl Partitions {
@@ -60,11 +69,62 @@ impl Partitions {
             paths,
             files,
             error: FirstError::default(),
+            attached: Mutex::new(vec![Vec::new(); count]),
         })
     }
 
     pub fn count(&self) -> usize {
         self.files.len()
+    }
+
+    /// The file name of partition `part` (the same in every process).
+    pub fn file_name(&self, part: usize) -> String {
+        self.paths
+            .get(part)
+            .and_then(|p| p.file_name())
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+
+    /// Adds the read-only file `path` to partition `part`: it is read, after the partition's
+    /// own records, by the next `take`.
+    pub fn attach(&self, part: usize, path: PathBuf) {
+        if let Some(files) = lock(&self.attached).get_mut(part) {
+            files.push(path);
+        }
+    }
+
+    fn take_attached(&self, part: usize) -> Vec<PathBuf> {
+        lock(&self.attached)
+            .get_mut(part)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Moves every partition's records (its own file, then the attached ones) into `dir`
+    /// under the partition's file name, leaving the partitions empty; returns the byte
+    /// length of each moved file, by partition.
+    pub fn move_to(&self, dir: &Path) -> Result<Vec<u64>, PersistError> {
+        if let Some(e) = self.error.get() {
+            return Err(PersistError::Io {
+                action: "write",
+                path: dir.to_path_buf(),
+                source: io::Error::other(e),
+            });
+        }
+        let mut lengths = Vec::with_capacity(self.count());
+        for (part, (file, path)) in self.files.iter().zip(&self.paths).enumerate() {
+            let target = dir.join(self.file_name(part));
+            let mut writer = lock(file);
+            writer.flush().map_err(persist::io_at("write", path))?;
+            persist::move_file(path, &target)?;
+            let fresh = File::create(path).map_err(persist::io_at("create", path))?;
+            *writer = BufWriter::with_capacity(1 << 13, fresh);
+            for extra in self.take_attached(part) {
+                persist::append_file(&extra, &target)?;
+            }
+            lengths.push(persist::sync_len(&target)?);
+        }
+        Ok(lengths)
     }
 
     /// Appends `records` to partition `part` (little-endian `u64`s).
@@ -92,7 +152,10 @@ impl Partitions {
         };
         let mut writer = lock(file);
         writer.flush()?;
-        let records = read_records(path)?;
+        let mut records = read_records(path)?;
+        for extra in self.take_attached(part) {
+            records.extend(read_records(&extra)?);
+        }
         writer.get_mut().set_len(0)?;
         writer.get_mut().seek(SeekFrom::Start(0))?;
         Ok(records)
@@ -117,28 +180,31 @@ impl Partitions {
         };
         let mut writer = lock(file);
         writer.flush()?;
-        let mut reader = File::open(path)?;
         let mut bytes = vec![0u8; chunk.max(1) * 8];
         let mut records = Vec::with_capacity(chunk.max(1));
-        loop {
-            let mut filled = 0;
-            while filled < bytes.len() {
-                match reader.read(&mut bytes[filled..])? {
-                    0 => break,
-                    n => filled += n,
+        // Each file holds whole records, so chunks never straddle two files.
+        for source in std::iter::once(path.clone()).chain(self.take_attached(part)) {
+            let mut reader = File::open(&source)?;
+            loop {
+                let mut filled = 0;
+                while filled < bytes.len() {
+                    match reader.read(&mut bytes[filled..])? {
+                        0 => break,
+                        n => filled += n,
+                    }
                 }
-            }
-            records.clear();
-            records.extend(
-                bytes[..filled / 8 * 8]
-                    .chunks_exact(8)
-                    .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
-            );
-            if !records.is_empty() {
-                each(&records);
-            }
-            if filled < bytes.len() {
-                break;
+                records.clear();
+                records.extend(
+                    bytes[..filled / 8 * 8].chunks_exact(8).map(|c| {
+                        u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                    }),
+                );
+                if !records.is_empty() {
+                    each(&records);
+                }
+                if filled < bytes.len() {
+                    break;
+                }
             }
         }
         writer.get_mut().set_len(0)?;
@@ -183,9 +249,10 @@ impl SetLoc {
     /// Longer sets are cut to this many elements (sorted, so the smallest hashes stay): far
     /// beyond any article (a 16-million-word text).
     pub const MAX_LEN: usize = (1 << Self::LEN_BITS) - 2;
+    const OFFSET_END: u64 = 1 << (64 - Self::LEN_BITS);
 
     fn new(offset: u64, len: usize) -> Option<SetLoc> {
-        (offset < 1 << (64 - Self::LEN_BITS))
+        (offset < Self::OFFSET_END)
             .then(|| SetLoc(offset << Self::LEN_BITS | len.min(Self::MAX_LEN) as u64))
     }
 
@@ -202,17 +269,65 @@ impl SetLoc {
         }
     }
 
-    fn offset(self) -> u64 {
+    pub fn offset(self) -> u64 {
         self.0 >> Self::LEN_BITS
     }
+
+    /// Bytes from the offset to the end of the set.
+    pub fn end(self) -> u64 {
+        self.offset() + self.len() as u64 * 4
+    }
+
+    /// The same set `by` bytes further on (a file appended after another, or attached as a
+    /// segment); `NONE` stays `NONE`.
+    pub fn shifted(self, by: u64) -> Option<SetLoc> {
+        if !self.is_some() {
+            return Some(self);
+        }
+        SetLoc::new(self.offset().checked_add(by)?, self.len())
+    }
+
+    /// The packed form, for files.
+    pub fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u64) -> SetLoc {
+        SetLoc(bits)
+    }
+}
+
+/// Offsets from here on name sets in attached segments; the run's own set file holds those
+/// below (512 GB).
+pub const ATTACHED_BASE: u64 = 1 << 39;
+
+/// A read-only set file of another process (a shard's observer, a saved decision), read as
+/// if it lay at `base`.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub base: u64,
+    pub bytes: u64,
+    pub path: PathBuf,
+    file: Arc<File>,
 }
 
 /// An append-only file of `u32` sets, read back by position from any thread.
 pub struct SetFile {
     path: PathBuf,
     writer: Mutex<(BufWriter<File>, u64)>,
-    reader: OnceLock<io::Result<File>>,
+    /// Opened at the first read; reset when the file is moved away.
+    reader: RwLock<Option<Arc<File>>>,
+    /// Sorted by base, not overlapping.
+    segments: RwLock<Vec<Segment>>,
     error: FirstError,
+}
+
+fn read_lock<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl SetFile {
@@ -221,7 +336,8 @@ impl SetFile {
         Ok(SetFile {
             path,
             writer: Mutex::new((BufWriter::with_capacity(1 << 16, file), 0)),
-            reader: OnceLock::new(),
+            reader: RwLock::new(None),
+            segments: RwLock::new(Vec::new()),
             error: FirstError::default(),
         })
     }
@@ -235,6 +351,13 @@ impl SetFile {
         }
         let mut guard = lock(&self.writer);
         let (writer, len) = &mut *guard;
+        if *len + bytes.len() as u64 > ATTACHED_BASE {
+            self.error.record(
+                &self.path,
+                &io::Error::other("the set file is full (512 GB)"),
+            );
+            return None;
+        }
         let loc = SetLoc::new(*len, values.len())?;
         match writer.write_all(&bytes) {
             Ok(()) => {
@@ -256,15 +379,39 @@ impl SetFile {
         lock(&self.writer).0.flush()
     }
 
+    fn own_reader(&self) -> io::Result<Arc<File>> {
+        if let Some(file) = &*read_lock(&self.reader) {
+            return Ok(file.clone());
+        }
+        let mut slot = write_lock(&self.reader);
+        if let Some(file) = &*slot {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(File::open(&self.path)?);
+        *slot = Some(file.clone());
+        Ok(file)
+    }
+
     /// Reads the set at `loc` into `out` (empty for [`SetLoc::NONE`]).
     pub fn read(&self, loc: SetLoc, out: &mut Vec<u32>) -> io::Result<()> {
         out.clear();
         if !loc.is_some() || loc.len() == 0 {
             return Ok(());
         }
-        let file = match self.reader.get_or_init(|| File::open(&self.path)) {
-            Ok(file) => file,
-            Err(e) => return Err(io::Error::new(e.kind(), e.to_string())),
+        let (file, offset) = if loc.offset() < ATTACHED_BASE {
+            (self.own_reader()?, loc.offset())
+        } else {
+            let segments = read_lock(&self.segments);
+            let at = segments.partition_point(|s| s.base <= loc.offset());
+            match at.checked_sub(1).and_then(|k| segments.get(k)) {
+                Some(s) if loc.end() <= s.base + s.bytes => (s.file.clone(), loc.offset() - s.base),
+                _ => {
+                    return Err(io::Error::other(format!(
+                        "no attached set file holds offset {}",
+                        loc.offset()
+                    )));
+                }
+            }
         };
         // One byte buffer per thread: verification reads millions of sets.
         thread_local! {
@@ -272,7 +419,7 @@ impl SetFile {
         }
         BYTES.with_borrow_mut(|bytes| {
             bytes.resize(loc.len() * 4, 0);
-            read_exact_at(file, bytes, loc.offset())?;
+            read_exact_at(&file, bytes, offset)?;
             out.extend(
                 bytes
                     .chunks_exact(4)
@@ -282,9 +429,111 @@ impl SetFile {
         })
     }
 
+    /// Bytes of sets: the own file's and every attached segment's.
     pub fn bytes(&self) -> u64 {
         lock(&self.writer).1
+            + read_lock(&self.segments)
+                .iter()
+                .map(|s| s.bytes)
+                .sum::<u64>()
     }
+
+    /// Bytes in the own file.
+    pub fn own_bytes(&self) -> u64 {
+        lock(&self.writer).1
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Attaches the read-only set file `path` of `bytes` bytes after the last segment;
+    /// returns its base, the shift of the offsets it recorded.
+    pub fn attach(&self, path: PathBuf, bytes: u64) -> Result<u64, PersistError> {
+        let mut segments = write_lock(&self.segments);
+        let base = segments.last().map_or(ATTACHED_BASE, |s| s.base + s.bytes);
+        let segment = open_segment(base, bytes, path)?;
+        segments.push(segment);
+        Ok(base)
+    }
+
+    /// Replaces the attached segments with `(base, bytes, path)` (those of a saved decision).
+    pub fn set_segments(&self, list: Vec<(u64, u64, PathBuf)>) -> Result<(), PersistError> {
+        let mut opened = Vec::with_capacity(list.len());
+        let mut end = ATTACHED_BASE;
+        for (base, bytes, path) in list {
+            if base < end {
+                return Err(PersistError::Damaged {
+                    path,
+                    detail: "its segment overlaps another".into(),
+                });
+            }
+            end = base + bytes;
+            opened.push(open_segment(base, bytes, path)?);
+        }
+        *write_lock(&self.segments) = opened;
+        Ok(())
+    }
+
+    pub fn segments(&self) -> Vec<Segment> {
+        read_lock(&self.segments).clone()
+    }
+
+    /// Whether `loc` lies in the own file or an attached segment.
+    pub fn holds(&self, loc: SetLoc) -> bool {
+        if !loc.is_some() {
+            return true;
+        }
+        if loc.offset() < ATTACHED_BASE {
+            return loc.end() <= self.own_bytes();
+        }
+        let segments = read_lock(&self.segments);
+        let at = segments.partition_point(|s| s.base <= loc.offset());
+        at.checked_sub(1)
+            .and_then(|k| segments.get(k))
+            .is_some_and(|s| loc.end() <= s.base + s.bytes)
+    }
+
+    /// Moves the own file to `target`, leaving it empty; returns its length.
+    pub fn move_to(&self, target: &Path) -> Result<u64, PersistError> {
+        if let Some(e) = self.error.get() {
+            return Err(PersistError::Io {
+                action: "write",
+                path: self.path.clone(),
+                source: io::Error::other(e),
+            });
+        }
+        let mut guard = lock(&self.writer);
+        guard
+            .0
+            .flush()
+            .map_err(persist::io_at("write", &self.path))?;
+        persist::move_file(&self.path, target)?;
+        let fresh = File::create(&self.path).map_err(persist::io_at("create", &self.path))?;
+        *guard = (BufWriter::with_capacity(1 << 16, fresh), 0);
+        *write_lock(&self.reader) = None;
+        persist::sync_len(target)
+    }
+}
+
+fn open_segment(base: u64, bytes: u64, path: PathBuf) -> Result<Segment, PersistError> {
+    if base
+        .checked_add(bytes)
+        .is_none_or(|end| end > SetLoc::OFFSET_END)
+    {
+        return Err(PersistError::Damaged {
+            path,
+            detail: "the attached set files exceed 512 GB".into(),
+        });
+    }
+    persist::check_len(&path, bytes)?;
+    let file = File::open(&path).map_err(persist::io_at("open", &path))?;
+    Ok(Segment {
+        base,
+        bytes,
+        path,
+        file: Arc::new(file),
+    })
 }
 
 /// Reads exactly `buf.len()` bytes at `offset` without moving a shared cursor, so threads can
@@ -344,5 +593,43 @@ mod tests {
         assert!(out.is_empty() && b.len() == 0 && a.len() == 3);
         sets.read(SetLoc::NONE, &mut out).unwrap();
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn moved_files_read_back_as_attached_partitions_and_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("saved");
+        std::fs::create_dir(&saved).unwrap();
+        let parts = Partitions::create(dir.path(), "p", 2).unwrap();
+        parts.append(1, &[3, 4]);
+        assert_eq!(parts.move_to(&saved).unwrap(), [0, 16]);
+        // The partition is empty again and reads the moved file once attached.
+        parts.append(1, &[5]);
+        parts.attach(1, saved.join(parts.file_name(1)));
+        assert_eq!(parts.take(1).unwrap(), [5, 3, 4]);
+        assert!(parts.take(1).unwrap().is_empty());
+        assert_eq!(
+            std::fs::metadata(saved.join("p-001.bin")).unwrap().len(),
+            16
+        );
+
+        let sets = SetFile::create(dir.path().join("s")).unwrap();
+        let a = sets.append(&[1, 2]).unwrap();
+        assert_eq!(sets.move_to(&saved.join("s1")).unwrap(), 8);
+        let b = sets.append(&[7]).unwrap();
+        sets.seal().unwrap();
+        let base = sets.attach(saved.join("s1"), 8).unwrap();
+        assert_eq!(base, ATTACHED_BASE);
+        let a = a.shifted(base).unwrap();
+        let mut out = Vec::new();
+        sets.read(a, &mut out).unwrap();
+        assert_eq!(out, [1, 2]);
+        sets.read(b, &mut out).unwrap();
+        assert_eq!(out, [7]);
+        assert!(sets.holds(a) && sets.holds(b) && sets.bytes() == 12);
+        let beyond = SetLoc::new(base + 4, 2).unwrap();
+        assert!(!sets.holds(beyond) && sets.read(beyond, &mut out).is_err());
+        let e = sets.attach(saved.join("s1"), 9).unwrap_err().to_string();
+        assert!(e.contains("s1") && e.contains("8 bytes where 9"), "{e}");
     }
 }
