@@ -296,3 +296,29 @@ pub struct Rejection {
     /// A human-readable explanation.
     pub detail: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Work files and the state database store documents as JSON; a sharded or incremental run
+    /// must read back the very amounts one run computed, down to the last bit.
+    #[test]
+    fn amounts_survive_a_json_round_trip_bit_for_bit() {
+        // Values a unit conversion produces (4 trillion in a currency with a rounded rate),
+        // which a fast float parser reads back one unit in the last place off.
+        let values = [
+            3_999_999_999_999.999_5_f64,
+            999_999_999_999.999_9,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            f64::MAX,
+            5e-324,
+        ];
+        for value in values {
+            let json = serde_json::to_string(&value).unwrap();
+            let back: f64 = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.to_bits(), value.to_bits(), "{value:e} read back as {back:e}");
+        }
+    }
+}
