@@ -54,6 +54,32 @@ fn the_sample_pipeline_writes_every_table() {
     }
 }
 
+/// Schedulers and log collectors read the last line of a run: one JSON object with the
+/// run's figures.
+#[test]
+fn every_run_ends_with_a_one_line_summary() {
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_newsmill"))
+        .args(["--log-format", "json", "run", "--out"])
+        .arg(out.path())
+        .current_dir(root())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let text = stderr(&output);
+    let last = text.lines().last().expect("a log line");
+    let summary: serde_json::Value = serde_json::from_str(last).expect("a JSON log line");
+    let message = summary["fields"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Run finished: 5 articles (0 duplicates), 0 rejected, from 5 inputs."),
+        "{last}"
+    );
+    assert_eq!(summary["fields"]["articles"], 5, "{last}");
+    assert_eq!(summary["fields"]["rejected"], 0, "{last}");
+    assert!(summary["fields"]["seconds"].is_string(), "{last}");
+}
+
 #[test]
 fn boilerplate_is_removed_and_recorded_with_its_rule() {
     let (out, output) = run_samples(&[]);
