@@ -5,7 +5,11 @@
 # shards plus the merge, one process at a time, and prints every step's wall time and peak RSS,
 # the totals, and whether every table is byte-identical to the single run's.
 #
-#   scripts/bench-sharded.sh [--shards N] [--files F] [20k|100k|1m]        (default: 4, 40, 20k)
+#   scripts/bench-sharded.sh [--shards N] [--files F] [--resume] [20k|100k|1m]   (default: 4, 40, 20k)
+#
+# The single run's tables are kept only as SHA-256 digests (at 1M documents they take 16 GB).
+# --resume goes on with an interrupted sharded run (its markers say what is done) instead of
+# starting again.
 #
 # Scratch files go to $BENCH_SCRATCH (default ${TMPDIR:-/tmp}/newsmill-bench-dedupe), shared
 # with bench-dedupe.sh so the corpora are made once.
@@ -15,12 +19,14 @@ repo=$PWD
 shards=4
 files=40
 size=20k
+resume=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --shards) shards=$2; shift ;;
     --files) files=$2; shift ;;
+    --resume) resume=1 ;;
     20k | 100k | 1m) size=$1 ;;
-    *) echo "usage: scripts/bench-sharded.sh [--shards N] [--files F] [20k|100k|1m]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench-sharded.sh [--shards N] [--files F] [--resume] [20k|100k|1m]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -39,10 +45,13 @@ bin=$repo/target/release/newsmill
 [ -n "${CARGO_TARGET_DIR:-}" ] && bin=$CARGO_TARGET_DIR/release/newsmill
 
 work=$scratch/sharded-$size
-rm -rf "$work"
-mkdir -p "$work/input"
 lines=$(wc -l <"$corpus")
-split -d -a 4 -l $(((lines + files - 1) / files)) --additional-suffix=.jsonl "$corpus" "$work/input/part-"
+if [ "$resume" -eq 0 ] || [ ! -s "$work/single.sha256" ]; then
+  resume=0
+  rm -rf "$work"
+  mkdir -p "$work/input"
+  split -d -a 4 -l $(((lines + files - 1) / files)) --additional-suffix=.jsonl "$corpus" "$work/input/part-"
+fi
 cat >"$work/pipeline.toml" <<'EOF'
 [input]
 paths = ["input"]
@@ -82,8 +91,12 @@ measure() {
 }
 
 echo "Corpus: news$size, $lines documents in $(ls input | wc -l) files; $shards shards." >&2
-echo "One run:"
-measure single "run" "$bin" run --out single
+if [ "$resume" -eq 0 ]; then
+  echo "One run:"
+  measure single "run" "$bin" run --out single
+  (cd single && sha256sum $(ls | grep -v -e '^run.json$' -e '^report.html$')) >single.sha256
+  rm -rf single
+fi
 echo "Sharded ($shards shards, one process at a time):"
 round=0
 while [ ! -f shards/complete.json ]; do
@@ -96,11 +109,14 @@ while [ ! -f shards/complete.json ]; do
 done
 identical=0
 differ=0
-for f in single/*; do
-  name=$(basename "$f")
-  case "$name" in run.json | report.html) continue ;; esac
-  if cmp -s "$f" "out/$name"; then identical=$((identical + 1)); else differ=$((differ + 1)); echo "differs: $name"; fi
-done
+while read -r digest name; do
+  if [ "$(sha256sum <"out/$name" | cut -d' ' -f1)" = "$digest" ]; then
+    identical=$((identical + 1))
+  else
+    differ=$((differ + 1))
+    echo "differs: $name"
+  fi
+done <single.sha256
 echo "Tables identical to the single run: $identical; differing: $differ."
 summary() {
   awk -v what="$1" '{s+=$1; if ($2>m) m=$2} END {printf "%-13s %8.1f s in all, largest peak %5.0f MiB\n", what, s, m/1024}' "$work/$2.times"

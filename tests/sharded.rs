@@ -113,7 +113,10 @@ fn compare(single: &Path, sharded: &Path) -> usize {
         let a = std::fs::read(single.join(&name)).unwrap();
         let b = std::fs::read(sharded.join(&name))
             .unwrap_or_else(|e| panic!("{name:?} missing from the sharded run: {e}"));
-        assert!(a == b, "{name:?} differs between one run and the sharded run");
+        assert!(
+            a == b,
+            "{name:?} differs between one run and the sharded run"
+        );
         compared += 1;
     }
     compared
@@ -134,7 +137,10 @@ fn shards_plus_merge_write_the_same_tables_as_one_run() {
         "near-duplicates found"
     );
     let articles = table(&dir.path().join("single"), "articles");
-    assert!(articles.iter().any(|r| r["id"] == "wire-0#2"), "ids made unique");
+    assert!(
+        articles.iter().any(|r| r["id"] == "wire-0#2"),
+        "ids made unique"
+    );
 
     for shards in [2, 3] {
         let _ = std::fs::remove_dir_all(dir.path().join("shards"));
@@ -162,7 +168,11 @@ fn completion_markers_skip_finished_work_and_the_merge_waits_for_every_shard() {
     // The merge names the shard it waits for and writes nothing.
     let early = run(dir.path(), &["merge"], &[]);
     assert_eq!(early.status.code(), Some(2));
-    assert!(stderr(&early).contains("shards 0 have not finished"), "{}", stderr(&early));
+    assert!(
+        stderr(&early).contains("shards 0 have not finished"),
+        "{}",
+        stderr(&early)
+    );
     assert!(!dir.path().join("shards/merge-0.json").exists());
     // Shard 0, as a Kubernetes Indexed Job pod.
     let first = run(
@@ -176,8 +186,15 @@ fn completion_markers_skip_finished_work_and_the_merge_waits_for_every_shard() {
     let written = std::fs::metadata(&marker).unwrap().modified().unwrap();
     let again = run(dir.path(), &["run", "--shard", "0/2"], &[]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(stderr(&again).contains("Nothing was left"), "{}", stderr(&again));
-    assert_eq!(std::fs::metadata(&marker).unwrap().modified().unwrap(), written);
+    assert!(
+        stderr(&again).contains("Nothing was left"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::metadata(&marker).unwrap().modified().unwrap(),
+        written
+    );
     // A different shard count is refused.
     let wrong = run(dir.path(), &["run", "--shard", "0/3"], &[]);
     assert_eq!(wrong.status.code(), Some(2));
@@ -187,7 +204,13 @@ fn completion_markers_skip_finished_work_and_the_merge_waits_for_every_shard() {
     assert_eq!(merge.status.code(), Some(0), "{}", stderr(&merge));
     std::fs::create_dir_all(dir.path().join("shards/step-1/shard-0000")).unwrap();
     std::fs::write(dir.path().join("shards/step-1/shard-0000/junk"), b"half").unwrap();
+    let killed = dir.path().join("shards/step-1/shard-0001.partial-4242");
+    std::fs::create_dir_all(&killed).unwrap();
     sharded_run(dir.path(), 2);
+    assert!(
+        !killed.exists(),
+        "the killed attempt's directory is removed"
+    );
     assert!(dir.path().join("out/articles.csv").exists());
     // Once complete, shards and merge say so and change nothing.
     let done = run(dir.path(), &["run", "--shard", "1/2"], &[]);

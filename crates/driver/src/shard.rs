@@ -339,11 +339,25 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ShardError> {
     write().map_err(io("write", path))
 }
 
-/// A step's files go to a fresh directory that is renamed into place when complete.
+/// A step's files go to a fresh directory that is renamed into place when complete. What a
+/// killed attempt left (the directory, or a `.partial-PID` one) is removed first.
 fn fresh_dir(final_dir: &Path) -> Result<PathBuf, ShardError> {
     let partial = final_dir.with_extension(format!("partial-{}", std::process::id()));
-    for dir in [final_dir, &partial] {
+    let mut leftovers = vec![final_dir.to_path_buf()];
+    if let (Some(parent), Some(name)) = (final_dir.parent(), final_dir.file_name()) {
+        let prefix = format!("{}.partial-", name.to_string_lossy());
+        if let Ok(entries) = std::fs::read_dir(parent) {
+            leftovers.extend(
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    for dir in &leftovers {
         if dir.exists() {
+            tracing::info!(path = %dir.display(), "Removing what an unfinished attempt at this step left.");
             std::fs::remove_dir_all(dir).map_err(io("remove the unfinished", dir))?;
         }
     }
