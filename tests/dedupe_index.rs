@@ -117,3 +117,32 @@ fn a_second_run_links_copies_to_the_first_runs_articles() {
         stderr(&refused)
     );
 }
+
+/// A changed input is read again and its documents replace the earlier ones: the new version
+/// of an article must not be matched against the old version of itself, which is gone.
+#[test]
+fn a_changed_input_is_not_matched_against_its_own_earlier_version() {
+    let dir = setup();
+    let first = newsmill(dir.path(), &["run"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let seed = dir.path().join("input/000_d3f30cc8e01184eb.txt");
+    let mut text = std::fs::read_to_string(&seed).unwrap();
+    text.push_str("\n\nThis article was updated with a correction.\n");
+    std::fs::write(&seed, text).unwrap();
+    let second = newsmill(dir.path(), &["run"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let articles = table(&dir.path().join("out"), "articles");
+    let updated = rows_where(&articles, "id", "000_d3f30cc8e01184eb.txt");
+    assert_eq!(updated.len(), 1, "one version of the article");
+    assert_eq!(updated[0]["duplicate_of"], "", "{:?}", updated[0]);
+    assert!(
+        table(&dir.path().join("out"), "clusters")
+            .iter()
+            .all(|r| r["article_id"] != "000_d3f30cc8e01184eb.txt" || r["kind"] != "duplicate")
+    );
+    // The index holds the new version once, not the old one beside it.
+    let index = std::fs::read(index_path(dir.path())).unwrap();
+    let name = b"000_d3f30cc8e01184eb.txt";
+    let count = index.windows(name.len()).filter(|w| w == name).count();
+    assert_eq!(count, 1, "entries named like the updated article");
+}

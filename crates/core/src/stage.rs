@@ -317,4 +317,8 @@ pub struct BuildContext {
     /// driver committed it, and must be ignored; what the stage writes in `finish` carries
     /// this number and counts once the driver commits the run.
     pub state_run: Option<u64>,
+    /// With a `[state] dir`: ids of the documents earlier runs stored from inputs whose content
+    /// has changed since. This run reads those inputs again and replaces the documents, so
+    /// state a stage keeps about them (the dedupe index) must forget them.
+    pub replaced_ids: std::sync::Arc<std::collections::HashSet<String>>,
 }

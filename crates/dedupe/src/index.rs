@@ -330,6 +330,33 @@ impl Index {
         &self.path
     }
 
+    /// Forgets the entries with these ids (documents a state database is replacing, because
+    /// the input they came from changed). Returns the entries forgotten.
+    pub fn forget_ids(&mut self, ids: &std::collections::HashSet<String>) -> usize {
+        if ids.is_empty() {
+            return 0;
+        }
+        let bands = self.settings.bands;
+        let before = self.entries.len();
+        let mut kept_bands = Vec::with_capacity(self.bands.len());
+        let mut k = 0;
+        self.entries.retain(|entry| {
+            let keep = !ids.contains(&*entry.id);
+            if keep {
+                kept_bands.extend_from_slice(
+                    self.bands
+                        .get(k * bands..(k + 1) * bands)
+                        .unwrap_or_default(),
+                );
+            }
+            k += 1;
+            keep
+        });
+        kept_bands.shrink_to_fit();
+        self.bands = kept_bands;
+        before - self.entries.len()
+    }
+
     /// Numbers the run the next commit records (runs at or above it are forgotten first).
     pub fn number_next_run(&mut self, run: u32) -> usize {
         self.numbered = Some(run);

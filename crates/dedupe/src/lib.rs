@@ -151,6 +151,14 @@ impl DedupeStage {
             let mut index = Index::open(&dir, Settings::of(&stage.cfg))?;
             if let Some(run) = ctx.state_run {
                 let run = u32::try_from(run).unwrap_or(u32::MAX);
+                let replaced = index.forget_ids(&ctx.replaced_ids);
+                if replaced > 0 {
+                    tracing::info!(
+                        path = %index.path().display(),
+                        entries = replaced,
+                        "Removed from the dedupe index {replaced} articles whose input changed; this run reads them again."
+                    );
+                }
                 let forgotten = index.number_next_run(run);
                 if forgotten > 0 {
                     tracing::warn!(

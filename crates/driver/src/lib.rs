@@ -586,6 +586,7 @@ fn cmd_run(
 
     let (files, listing_rejections) = newsmill_ingest::list_inputs(&config.input, &input_base);
     // With a state, only new and changed inputs are read; the rest are repeated from it.
+    let mut replaced_ids = std::collections::HashSet::new();
     let (files, state_report, read) = match store.as_mut() {
         None => (files, None, Vec::new()),
         Some(store) => {
@@ -631,6 +632,15 @@ fn cmd_run(
                 report.changed_inputs,
                 report.unchanged_inputs
             );
+            let rereading: Vec<&str> = classified
+                .to_read
+                .iter()
+                .map(|(f, _)| f.display.as_str())
+                .collect();
+            replaced_ids = match store.ids_of_inputs(&rereading) {
+                Ok(ids) => ids,
+                Err(e) => return cannot_run(&e),
+            };
             let files = classified.to_read.iter().map(|(f, _)| f.clone()).collect();
             (files, Some(report), classified.to_read)
         }
@@ -642,6 +652,7 @@ fn cmd_run(
         state_dir: config.state_dir(),
         work_dir: config.work_dir(),
         state_run: state_report.as_ref().map(|r| r.run),
+        replaced_ids: std::sync::Arc::new(replaced_ids),
     };
     if let Some(message) = colliding_exports(&config, &ctx) {
         eprintln!("error: {message}");

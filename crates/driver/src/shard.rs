@@ -382,6 +382,7 @@ impl Setup<'_> {
             // instead of copying them.
             work_dir: Some(self.layout().work()),
             state_run: None,
+            replaced_ids: Default::default(),
         }
     }
 

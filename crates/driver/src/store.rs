@@ -341,6 +341,24 @@ impl Store {
         Ok(out)
     }
 
+    /// Ids of the documents stored for these inputs (those of inputs read again).
+    pub fn ids_of_inputs(&self, inputs: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM documents WHERE input = ?1")
+            .map_err(self.sql())?;
+        let mut out = HashSet::new();
+        for input in inputs {
+            let ids = stmt
+                .query_map([input], |r| r.get::<_, String>(0))
+                .map_err(self.sql())?;
+            for id in ids {
+                out.insert(id.map_err(self.sql())?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Opens the run's transaction and removes what earlier runs stored for the inputs this
     /// run reads again.
     pub fn begin(&mut self, rereading: &[&str]) -> Result<(), StoreError> {
