@@ -299,8 +299,6 @@ pub struct Rejection {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// Work files and the state database store documents as JSON; a sharded or incremental run
     /// must read back the very amounts one run computed, down to the last bit.
     #[test]
@@ -318,7 +316,11 @@ mod tests {
         for value in values {
             let json = serde_json::to_string(&value).unwrap();
             let back: f64 = serde_json::from_str(&json).unwrap();
-            assert_eq!(back.to_bits(), value.to_bits(), "{value:e} read back as {back:e}");
+            assert_eq!(
+                back.to_bits(),
+                value.to_bits(),
+                "{value:e} read back as {back:e}"
+            );
         }
     }
 }
