@@ -203,7 +203,17 @@ impl Store {
         if pending.is_empty() {
             return Ok(0);
         }
-        newsmill_core::publish(&pending).map_err(|e| StoreError::Publish(e.to_string()))?;
+        // A file whose temporary name and target are both gone (an output directory removed
+        // by hand since) cannot be published; the outputs are then incomplete, which the
+        // nothing-new check notices, so this run writes them again.
+        let (present, lost): (Vec<Staged>, Vec<Staged>) = pending
+            .into_iter()
+            .partition(|s| s.temp.exists() || s.target.exists());
+        for s in &lost {
+            tracing::warn!(path = %s.target.display(), "An output of the previous run was lost before it could be put in place; this run writes the outputs again.");
+        }
+        newsmill_core::publish(&present).map_err(|e| StoreError::Publish(e.to_string()))?;
+        let pending = present;
         self.conn
             .execute("DELETE FROM publish", [])
             .map_err(self.sql())?;
@@ -673,4 +683,162 @@ fn path_bytes(path: &Path) -> Vec<u8> {
 #[cfg(not(unix))]
 fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use newsmill_ingest::Format;
+
+    fn input(dir: &Path, name: &str, text: &str) -> InputFile {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        InputFile {
+            path,
+            display: format!("input/{name}"),
+            relative: name.to_string(),
+            format: Format::Text,
+            bytes: text.len() as u64,
+        }
+    }
+
+    fn doc(file: &InputFile, seq: u64, text: &str) -> Document {
+        Document {
+            id: format!("{}#{seq}", file.relative),
+            seq,
+            source: file.display.clone(),
+            text: text.to_string(),
+            ..Document::default()
+        }
+    }
+
+    /// One committed run that read `files`, each becoming one document.
+    fn commit_run(store: &mut Store, run: u64, files: Vec<InputFile>) {
+        let classified = store.classify(files).unwrap();
+        let rereading: Vec<String> = classified
+            .to_read
+            .iter()
+            .map(|(f, _)| f.display.clone())
+            .collect();
+        let rereading: Vec<&str> = rereading.iter().map(String::as_str).collect();
+        store.begin(&rereading).unwrap();
+        let docs: Vec<Document> = classified
+            .to_read
+            .iter()
+            .enumerate()
+            .map(|(k, (f, _))| doc(f, k as u64, &std::fs::read_to_string(&f.path).unwrap()))
+            .collect();
+        store.save_documents(run, &docs).unwrap();
+        let info = RunInfo {
+            started: format!("run {run}"),
+            ..RunInfo::default()
+        };
+        store.commit(run, &info, &classified.to_read, &[]).unwrap();
+        store.published().unwrap();
+    }
+
+    fn stored_texts(store: &Store) -> Vec<String> {
+        let mut texts = Vec::new();
+        store
+            .earlier_documents(2, |docs| {
+                texts.extend(docs.into_iter().map(|d| d.text));
+                Ok::<(), StoreError>(())
+            })
+            .unwrap();
+        texts
+    }
+
+    #[test]
+    fn inputs_are_new_changed_or_unchanged_and_documents_come_back_in_run_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let a = input(dir.path(), "a.txt", "alpha");
+        let b = input(dir.path(), "b.txt", "bravo");
+        commit_run(&mut store, 1, vec![a.clone(), b.clone()]);
+        assert_eq!(store.last_run().unwrap().map(|r| r.run), Some(1));
+
+        // Unchanged: skipped. Touched with the same bytes: skipped, its new time recorded.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&b.path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        let c = input(dir.path(), "c.txt", "charlie");
+        let classified = store
+            .classify(vec![a.clone(), b.clone(), c.clone()])
+            .unwrap();
+        assert_eq!(
+            (
+                classified.new_inputs,
+                classified.changed_inputs,
+                classified.unchanged_inputs
+            ),
+            (1, 0, 2)
+        );
+        assert_eq!(classified.to_read[0].0, c);
+        let again = store.classify(vec![b.clone()]).unwrap();
+        assert_eq!(
+            again.unchanged_inputs, 1,
+            "the touched file's time was recorded"
+        );
+
+        // Changed bytes: read again, its earlier document replaced.
+        let a2 = input(dir.path(), "a.txt", "alpha, corrected");
+        let classified = store.classify(vec![a2.clone(), b.clone()]).unwrap();
+        assert_eq!(classified.changed_inputs, 1);
+        assert_eq!(
+            store.ids_of_inputs(&["input/a.txt"]).unwrap(),
+            HashSet::from(["a.txt#0".to_string()])
+        );
+        commit_run(&mut store, 2, vec![a2, b]);
+        assert_eq!(stored_texts(&store), vec!["bravo", "alpha, corrected"]);
+    }
+
+    #[test]
+    fn a_run_that_never_commits_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let a = input(dir.path(), "a.txt", "alpha");
+        commit_run(&mut store, 1, vec![a.clone()]);
+        let b = input(dir.path(), "b.txt", "bravo");
+        store.begin(&["input/a.txt"]).unwrap();
+        store.save_documents(2, &[doc(&b, 0, "bravo")]).unwrap();
+        // Killed here: the connection goes away without a commit.
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(stored_texts(&store), vec!["alpha"]);
+        assert_eq!(store.last_run().unwrap().map(|r| r.run), Some(1));
+    }
+
+    #[test]
+    fn a_committed_publication_is_finished_by_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let staged: Vec<Staged> = ["articles.csv", "lost.csv", "run.json"]
+            .iter()
+            .map(|name| Staged {
+                temp: out.join(format!(".{name}.tmp")),
+                target: out.join(name),
+            })
+            .collect();
+        std::fs::write(&staged[0].temp, "new table").unwrap();
+        std::fs::write(&staged[2].temp, "{}").unwrap();
+        store.begin(&[]).unwrap();
+        store.commit(1, &RunInfo::default(), &[], &staged).unwrap();
+        // Killed before renaming: the next run's open finishes the job, skipping what is lost.
+        drop(store);
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.roll_forward().unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(out.join("articles.csv")).unwrap(),
+            "new table"
+        );
+        assert!(out.join("run.json").exists());
+        assert!(!staged[0].temp.exists());
+        assert_eq!(store.roll_forward().unwrap(), 0, "the list is cleared");
+    }
 }
