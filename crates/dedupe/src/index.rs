@@ -336,25 +336,7 @@ impl Index {
         if ids.is_empty() {
             return 0;
         }
-        let bands = self.settings.bands;
-        let before = self.entries.len();
-        let mut kept_bands = Vec::with_capacity(self.bands.len());
-        let mut k = 0;
-        self.entries.retain(|entry| {
-            let keep = !ids.contains(&*entry.id);
-            if keep {
-                kept_bands.extend_from_slice(
-                    self.bands
-                        .get(k * bands..(k + 1) * bands)
-                        .unwrap_or_default(),
-                );
-            }
-            k += 1;
-            keep
-        });
-        kept_bands.shrink_to_fit();
-        self.bands = kept_bands;
-        before - self.entries.len()
+        self.retain_entries(|entry| !ids.contains(&*entry.id))
     }
 
     /// Numbers the run the next commit records (runs at or above it are forgotten first).
@@ -368,13 +350,19 @@ impl Index {
     /// driver committed the run, so the state says they never happened. Their sets stay in the
     /// file and are simply not copied by the next commit. Returns the entries forgotten.
     pub fn forget_runs_from(&mut self, run: u32) -> usize {
+        self.runs.retain(|r| r.run < run);
+        self.retain_entries(|entry| entry.run < run)
+    }
+
+    /// Keeps the entries `keep` accepts, with their band keys; returns how many went.
+    fn retain_entries(&mut self, keep: impl Fn(&Entry) -> bool) -> usize {
         let bands = self.settings.bands;
         let before = self.entries.len();
         let mut kept_bands = Vec::with_capacity(self.bands.len());
         let mut k = 0;
         self.entries.retain(|entry| {
-            let keep = entry.run < run;
-            if keep {
+            let kept = keep(entry);
+            if kept {
                 kept_bands.extend_from_slice(
                     self.bands
                         .get(k * bands..(k + 1) * bands)
@@ -382,11 +370,10 @@ impl Index {
                 );
             }
             k += 1;
-            keep
+            kept
         });
         kept_bands.shrink_to_fit();
         self.bands = kept_bands;
-        self.runs.retain(|r| r.run < run);
         before - self.entries.len()
     }
 

@@ -473,17 +473,8 @@ fn cmd_sharded(
     if config.state_dir().is_some() {
         tracing::warn!("Sharded runs are whole runs: the [state] dir is neither read nor written.");
     }
-    let threads = threads.filter(|&n| n > 0).unwrap_or(config.run.threads);
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("newsmill-worker-{i}"))
-        .build()
-    {
-        Ok(pool) => pool,
-        Err(e) => {
-            tracing::error!(error = %e, "Could not start the worker threads.");
-            return EXIT_CANNOT_RUN;
-        }
+    let Some(pool) = worker_pool(threads.filter(|&n| n > 0).unwrap_or(config.run.threads)) else {
+        return EXIT_CANNOT_RUN;
     };
     let setup = shard::Setup {
         registry,
@@ -528,6 +519,16 @@ fn cmd_sharded(
     }
 }
 
+/// The rayon pool the run's workers use (0 threads: one per core).
+fn worker_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("newsmill-worker-{i}"))
+        .build()
+        .map_err(|e| tracing::error!(error = %e, "Could not start the worker threads."))
+        .ok()
+}
+
 /// Opens the state database and finishes the publication of a run killed after its commit.
 fn open_store(dir: &std::path::Path) -> Result<store::Store, store::StoreError> {
     let mut store = store::Store::open(dir)?;
@@ -551,17 +552,8 @@ fn cmd_run(
     let Some((mut config, input_base)) = load_for_inputs(registry, config_path, inputs) else {
         return EXIT_CANNOT_RUN;
     };
-    let threads = threads.filter(|&n| n > 0).unwrap_or(config.run.threads);
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("newsmill-worker-{i}"))
-        .build()
-    {
-        Ok(pool) => pool,
-        Err(e) => {
-            tracing::error!(error = %e, "Could not start the worker threads.");
-            return EXIT_CANNOT_RUN;
-        }
+    let Some(pool) = worker_pool(threads.filter(|&n| n > 0).unwrap_or(config.run.threads)) else {
+        return EXIT_CANNOT_RUN;
     };
     let cannot_run = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "The run cannot start.");

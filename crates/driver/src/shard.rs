@@ -594,46 +594,26 @@ fn shard_step(
             stage,
             round,
         } => {
-            let previous = previous_docs(layout, k, shard)?;
             let renumber = (k == 1).then(|| numbering(layout, shard)).transpose()?;
             // Renumbered or changed documents are spilled for the steps after.
             let spill = (renumber.is_some() || !apply.is_empty()).then(|| partial.join(DOCS));
-            (
-                setup.plan(
-                    Vec::new(),
-                    Vec::new(),
-                    Sharding {
-                        renumber,
-                        ..Sharding::default()
-                    },
-                ),
-                Step {
-                    source: executor::Source::WorkFiles(vec![previous]),
-                    apply: apply.clone(),
-                    observe: Some((*stage, *round)),
-                    spill,
-                },
-            )
+            let step = Step {
+                source: executor::Source::WorkFiles(vec![previous_docs(layout, k, shard)?]),
+                apply: apply.clone(),
+                observe: Some((*stage, *round)),
+                spill,
+            };
+            (work_file_plan(setup, renumber), step)
         }
         StepKind::Apply { apply } => {
-            let previous = previous_docs(layout, k, shard)?;
             let renumber = (k == 1).then(|| numbering(layout, shard)).transpose()?;
-            (
-                setup.plan(
-                    Vec::new(),
-                    Vec::new(),
-                    Sharding {
-                        renumber,
-                        ..Sharding::default()
-                    },
-                ),
-                Step {
-                    source: executor::Source::WorkFiles(vec![previous]),
-                    apply: apply.clone(),
-                    observe: None,
-                    spill: Some(partial.join(DOCS)),
-                },
-            )
+            let step = Step {
+                source: executor::Source::WorkFiles(vec![previous_docs(layout, k, shard)?]),
+                apply: apply.clone(),
+                observe: None,
+                spill: Some(partial.join(DOCS)),
+            };
+            (work_file_plan(setup, renumber), step)
         }
     };
     let spilled = step.spill.is_some();
@@ -693,6 +673,15 @@ fn shard_step(
         "Finished a step of a sharded run."
     );
     Ok(())
+}
+
+/// The plan of a step that reads the shard's work file (renumbering it in the first such step).
+fn work_file_plan<'p>(setup: &'p Setup<'_>, renumber: Option<Renumber>) -> executor::Plan<'p> {
+    let sharding = Sharding {
+        renumber,
+        ..Sharding::default()
+    };
+    setup.plan(Vec::new(), Vec::new(), sharding)
 }
 
 fn relative(layout: &Layout, path: &Path) -> String {
