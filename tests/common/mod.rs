@@ -66,3 +66,77 @@ pub fn run_samples(extra: &[&str]) -> (tempfile::TempDir, Output) {
     let output = newsmill(&root(), &args);
     (out, output)
 }
+
+/// The seed articles in samples/, as (file name, text), sorted by name.
+pub fn sample_articles() -> Vec<(String, String)> {
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(root().join("samples"))
+        .expect("samples/")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).expect("a sample"))
+        })
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+/// The blank-line separated paragraphs of `text` with at least `min_words` words.
+pub fn paragraphs(text: &str, min_words: usize) -> Vec<String> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| p.split_whitespace().count() >= min_words)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every file under `dir` (recursively), by its path relative to `dir`, with its bytes.
+pub fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(base, &path, files);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                // A file may vanish between the listing and the read (a rename in flight).
+                let name = path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(name, bytes);
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+/// Copies the directory tree `from` to `to` (which must not exist), keeping modification
+/// times so that a copy looks to newsmill like the original.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("list the directory to copy") {
+        let entry = entry.expect("a directory entry");
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            copy_tree(&source, &target);
+        } else {
+            std::fs::copy(&source, &target).expect("copy a file");
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .expect("an mtime");
+            std::fs::File::options()
+                .write(true)
+                .open(&target)
+                .and_then(|f| f.set_modified(modified))
+                .expect("keep the mtime");
+        }
+    }
+}

@@ -577,7 +577,7 @@ impl Store {
         }
         let outputs: Vec<String> = staged
             .iter()
-            .map(|s| s.target.display().to_string())
+            .map(|s| absolute(&s.target).display().to_string())
             .collect();
         let committed = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.conn
@@ -602,7 +602,11 @@ impl Store {
             self.conn
                 .execute(
                     "INSERT INTO publish (ordinal, temp, target) VALUES (?1, ?2, ?3)",
-                    params![k as i64, path_bytes(&s.temp), path_bytes(&s.target)],
+                    params![
+                        k as i64,
+                        path_bytes(&absolute(&s.temp)),
+                        path_bytes(&absolute(&s.target))
+                    ],
                 )
                 .map_err(sql)?;
         }
@@ -618,6 +622,11 @@ impl Store {
             .map_err(self.sql())?;
         Ok(())
     }
+}
+
+/// Paths are recorded absolute: the next run may start from another directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn stat(file: &InputFile) -> (u64, i64) {
