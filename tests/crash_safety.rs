@@ -14,31 +14,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const CONFIG: &str = r#"
-[input]
-paths = ["input"]
-
-[run]
-# Killed runs leave their scratch files behind; keep them inside the test's directory.
-work_dir = "work"
-
-[state]
-dir = "state"
-
-[[stage]]
-type = "clean"
-
-[[stage]]
-type = "dedupe"
-
-[[stage]]
-type = "extract"
-
-[[stage]]
-type = "export"
-dir = "out"
-formats = ["csv", "jsonl"]
-"#;
+/// Killed runs leave their scratch files behind: `work_dir` keeps them inside the test's
+/// directory.
+fn config() -> String {
+    default_pipeline(
+        "[run]\nwork_dir = \"work\"\n\n[state]\ndir = \"state\"",
+        &["csv", "jsonl"],
+    )
+}
 
 /// Killed runs when NEWSMILL_KILL_RUNS is not set: about two minutes in a debug build on two
 /// cores (a killed run, its rerun and the next run each take about a second or two).
@@ -297,7 +280,7 @@ fn runs_killed_at_random_moments_leave_whole_outputs_and_the_next_run_finishes_t
     let base = temp.path().join("base");
     let (batch_b, batch_c) = (batch("b", BATCH_B, true), batch("c", BATCH_C, false));
     std::fs::create_dir_all(dir.join("input")).unwrap();
-    std::fs::write(dir.join("pipeline.toml"), CONFIG).unwrap();
+    std::fs::write(dir.join("pipeline.toml"), config()).unwrap();
     for (name, text) in sample_articles() {
         std::fs::write(dir.join("input").join(name), text).unwrap();
     }

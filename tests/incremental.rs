@@ -10,30 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-const CONFIG: &str = r#"
-[input]
-paths = ["input"]
-
-[run]
-work_dir = "work"
-
-[state]
-dir = "state"
-
-[[stage]]
-type = "clean"
-
-[[stage]]
-type = "dedupe"
-
-[[stage]]
-type = "extract"
-
-[[stage]]
-type = "export"
-dir = "out"
-formats = ["csv", "jsonl"]
-"#;
+fn config() -> String {
+    default_pipeline(
+        "[run]\nwork_dir = \"work\"\n\n[state]\ndir = \"state\"",
+        &["csv", "jsonl"],
+    )
+}
 
 /// A pipeline directory whose input directory starts with the five seed articles.
 struct Pipeline {
@@ -43,7 +25,7 @@ struct Pipeline {
 impl Pipeline {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
-        std::fs::write(dir.path().join("pipeline.toml"), CONFIG).unwrap();
+        std::fs::write(dir.path().join("pipeline.toml"), config()).unwrap();
         std::fs::create_dir(dir.path().join("input")).unwrap();
         let pipeline = Pipeline { dir };
         for (name, text) in sample_articles() {

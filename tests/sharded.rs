@@ -8,28 +8,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const PIPELINE: &str = r#"
-[input]
-paths = ["input"]
-
-[run]
-batch_size = 7
-
-[[stage]]
-type = "clean"
-
-[[stage]]
-type = "dedupe"
-
-[[stage]]
-type = "extract"
-
-[[stage]]
-type = "export"
-dir = "out"
-formats = ["csv", "jsonl", "xlsx", "sqlite"]
-"#;
-
 /// A corpus over several files: the seeds, edited re-scrapes of them in later files (so
 /// near-duplicates cross shard boundaries), JSON Lines records whose ids repeat across files
 /// (so ids must be made unique across shards), and a malformed line (a rejection).
@@ -63,7 +41,8 @@ fn corpus(dir: &Path) {
         }
         std::fs::write(input.join(format!("batch-{batch}.jsonl")), lines).unwrap();
     }
-    std::fs::write(dir.join("pipeline.toml"), PIPELINE).unwrap();
+    let config = default_pipeline("[run]\nbatch_size = 7", &["csv", "jsonl", "xlsx", "sqlite"]);
+    std::fs::write(dir.join("pipeline.toml"), config).unwrap();
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

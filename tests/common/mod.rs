@@ -140,3 +140,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A pipeline.toml reading `input/` with the default stages (clean → dedupe → extract →
+/// export to `out/` in `formats`), and `sections` (such as `[state]`) before the stages.
+pub fn default_pipeline(sections: &str, formats: &[&str]) -> String {
+    let formats: Vec<String> = formats.iter().map(|f| format!("{f:?}")).collect();
+    format!(
+        "[input]\npaths = [\"input\"]\n\n{sections}\n\n\
+         [[stage]]\ntype = \"clean\"\n\n[[stage]]\ntype = \"dedupe\"\n\n\
+         [[stage]]\ntype = \"extract\"\n\n\
+         [[stage]]\ntype = \"export\"\ndir = \"out\"\nformats = [{}]\n",
+        formats.join(", ")
+    )
+}

@@ -493,24 +493,7 @@ fn cmd_sharded(
             tracing::info!("{message}");
             EXIT_OK
         }
-        Ok(shard::Done::Complete { info }) => {
-            tracing::info!(
-                documents = info.documents,
-                articles = info.articles,
-                duplicates = info.duplicates,
-                rejected = info.rejected,
-                "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs, in a sharded run.",
-                info.articles,
-                info.duplicates,
-                info.rejected,
-                info.inputs.len()
-            );
-            if info.rejected > 0 {
-                EXIT_REJECTED
-            } else {
-                EXIT_OK
-            }
-        }
+        Ok(shard::Done::Complete { info }) => finished(&info, 0, " It was a sharded run."),
         Err(e) => {
             tracing::error!(error = %e, "The sharded run cannot go on.");
             eprintln!("error: {e}");
@@ -769,13 +752,18 @@ fn cmd_run(
         tracing::warn!(error = %e, "Could not clear the finished publication from the state database; the next run repeats it harmlessly.");
     }
     tracing::info!(files = staged.len(), "Published the outputs.");
-    let mb = total_bytes as f64 / 1e6;
     let state_note = info.state.as_ref().map_or_else(String::new, |s| {
         format!(
             " Run {} of the state directory: {} new, {} changed and {} unchanged inputs; the cumulative tables repeat {} earlier documents.",
             s.run, s.new_inputs, s.changed_inputs, s.unchanged_inputs, s.earlier_documents
         )
     });
+    finished(info, total_bytes, &state_note)
+}
+
+/// The one-line summary that ends every run, and the exit code it implies.
+fn finished(info: &RunInfo, input_bytes: u64, note: &str) -> u8 {
+    let mb = input_bytes as f64 / 1e6;
     tracing::info!(
         documents = info.documents,
         articles = info.articles,
@@ -784,7 +772,7 @@ fn cmd_run(
         seconds = format!("{:.2}", info.seconds),
         docs_per_second = format!("{:.0}", info.documents as f64 / info.seconds.max(1e-9)),
         mb_per_second = format!("{:.1}", mb / info.seconds.max(1e-9)),
-        "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs.{state_note}",
+        "Run finished: {} articles ({} duplicates), {} rejected, from {} inputs.{note}",
         info.articles,
         info.duplicates,
         info.rejected,
