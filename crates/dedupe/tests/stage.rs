@@ -5,23 +5,8 @@ use newsmill_core::{ClusterKind, Document, Observer, Stage, Tally, Verdict};
 use newsmill_dedupe::text::{Scratch, intersection, shingle_set};
 use newsmill_dedupe::{Action, DedupeConfig, DedupeStage};
 
-const SEEDS: [&str; 5] = [
-    include_str!("../../../samples/000_d3f30cc8e01184eb.txt"),
-    include_str!("../../../samples/001_e6fc3a51efc8f4de.txt"),
-    include_str!("../../../samples/002_438689cf3929fe33.txt"),
-    include_str!("../../../samples/003_3ccf4f1fb7630145.txt"),
-    include_str!("../../../samples/004_66e42796693d4503.txt"),
-];
-
-fn doc(seq: u64, id: &str, published: Option<&str>, text: &str) -> Document {
-    Document {
-        seq,
-        id: id.to_string(),
-        published: published.map(str::to_string),
-        text: text.to_string(),
-        ..Document::default()
-    }
-}
+mod common;
+use common::{SEEDS, doc};
 
 /// How observers are grouped and merged, as different thread counts would.
 #[derive(Clone, Copy)]
