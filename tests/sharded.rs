@@ -196,3 +196,33 @@ fn completion_markers_skip_finished_work_and_the_merge_waits_for_every_shard() {
     assert_eq!(done.status.code(), Some(0));
     assert!(stderr(&done).contains("is complete"), "{}", stderr(&done));
 }
+
+/// A scheduler that starts a shard again while its first process still runs: the second one
+/// stops at once instead of writing the same step.
+#[test]
+fn a_second_process_for_the_same_shard_stops_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    // Hold the shard's lock the way its running process does.
+    let locks = dir.path().join("shards/locks/shard-0000");
+    std::fs::create_dir_all(&locks).unwrap();
+    let holder = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(locks.join("newsmill.lock"))
+        .unwrap();
+    holder.try_lock().unwrap();
+    let second = run(dir.path(), &["run", "--shard", "0/2"], &[]);
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("is in use by another run"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(!dir.path().join("shards/step-0/shard-0000.json").exists());
+    drop(holder);
+    let third = run(dir.path(), &["run", "--shard", "0/2"], &[]);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert!(dir.path().join("shards/step-0/shard-0000.json").exists());
+}

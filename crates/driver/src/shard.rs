@@ -56,6 +56,8 @@ pub enum ShardError {
     NotReady(String),
     #[error(transparent)]
     Run(#[from] executor::RunError),
+    #[error(transparent)]
+    Busy(#[from] crate::state::LockError),
     #[error("stage {index} ({kind}): {message}")]
     Stage {
         index: usize,
@@ -303,6 +305,15 @@ impl Layout {
     fn work(&self) -> PathBuf {
         self.root.join("work")
     }
+    /// One process at a time per shard, and one merge: a scheduler that starts a task again
+    /// while the first still runs must not have both write the same step.
+    fn lock(&self, who: &str) -> Result<crate::state::StateLock, ShardError> {
+        let taken = crate::state::StateLock::acquire(&self.root.join("locks").join(who))?;
+        if let Some(holder) = &taken.stale_holder {
+            tracing::warn!(previous = %holder, "Took over from a process of this sharded run that did not finish ({holder}).");
+        }
+        Ok(taken.lock)
+    }
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, ShardError> {
@@ -504,6 +515,7 @@ pub fn run_shard(setup: &Setup<'_>, shard: usize, shards: usize) -> Result<Done,
         });
     }
     std::fs::create_dir_all(layout.work()).map_err(io("create", &layout.work()))?;
+    let _lock = layout.lock(&format!("shard-{shard:04}"))?;
     let steps = plan_steps(&setup.stages(0)?)?;
     let mut done = 0;
     for k in 0..steps.len() {
@@ -745,6 +757,7 @@ pub fn run_merge(setup: &Setup<'_>) -> Result<Done, ShardError> {
             info: Box::new(info),
         });
     }
+    let _lock = layout.lock("merge")?;
     let steps = plan_steps(&setup.stages(0)?)?;
     // The shard count, from whichever shard finished its first step.
     let step0 = layout.step_dir(0);

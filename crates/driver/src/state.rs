@@ -20,11 +20,11 @@ const SCRATCH_PREFIXES: &[&str] = &[".newsmill-work-", "newsmill-work-", "newsmi
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "the state directory {} is in use by another run ({holder}); this run stops without touching it",
+        "the directory {} is in use by another run ({holder}); this run stops without touching it",
         dir.display()
     )]
     Busy { dir: PathBuf, holder: String },
-    #[error("cannot lock the state directory {}: {source}", path.display())]
+    #[error("cannot take the lock {}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
