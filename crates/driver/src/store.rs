@@ -276,7 +276,7 @@ impl Store {
             .map_err(self.sql())?
         };
         // Digests read the files; do that on all cores.
-        let looked: Vec<Result<Looked, StoreError>> = files
+        let looked: Vec<Looked> = files
             .into_par_iter()
             .map(|file| {
                 let (size, mtime_ns) = stat(&file);
@@ -286,25 +286,30 @@ impl Store {
                     && b.mtime_ns == mtime_ns
                 {
                     let now = b.clone();
-                    return Ok((file, before, now));
+                    return (file, before, now);
                 }
-                let digest = digest_file(&file)?;
-                Ok((
-                    file,
-                    before,
-                    Fingerprint {
-                        size,
-                        mtime_ns,
-                        digest,
-                    },
-                ))
+                // An input that cannot be read is read (and rejected, with the reason) by the
+                // run, and not recorded, so every run tries it again.
+                let digest = digest_file(&file).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "An input could not be read to digest it; the run reads it and lists the error in the rejected table.");
+                    String::new()
+                });
+                let now = Fingerprint {
+                    size,
+                    mtime_ns,
+                    digest,
+                };
+                (file, before, now)
             })
             .collect();
         let mut out = Classified::default();
         let mut touched = Vec::new();
-        for item in looked {
-            let (file, before, now) = item?;
+        for (file, before, now) in looked {
             match before {
+                Some(_) if now.digest.is_empty() => {
+                    out.changed_inputs += 1;
+                    out.to_read.push((file, now));
+                }
                 None => {
                     out.new_inputs += 1;
                     out.to_read.push((file, now));
@@ -533,6 +538,10 @@ impl Store {
             .map(|i| (i.path.as_str(), (i.documents, i.rejected)))
             .collect();
         for (file, fp) in read {
+            if fp.digest.is_empty() {
+                // Unreadable when this run started: not recorded, so the next run tries again.
+                continue;
+            }
             let (documents, rejected) = per_input
                 .get(file.display.as_str())
                 .copied()
@@ -553,7 +562,11 @@ impl Store {
                 )
                 .map_err(sql)?;
         }
-        let read_paths: HashSet<&str> = read.iter().map(|(f, _)| f.display.as_str()).collect();
+        let read_paths: HashSet<&str> = read
+            .iter()
+            .filter(|(_, fp)| !fp.digest.is_empty())
+            .map(|(f, _)| f.display.as_str())
+            .collect();
         let mut ordinals: HashMap<&str, i64> = HashMap::new();
         for rejection in &info.rejections {
             // Inputs that could not even be listed (a missing path) are not stored: the next
@@ -735,7 +748,13 @@ mod tests {
             .to_read
             .iter()
             .enumerate()
-            .map(|(k, (f, _))| doc(f, k as u64, &std::fs::read_to_string(&f.path).unwrap()))
+            .map(|(k, (f, _))| {
+                doc(
+                    f,
+                    k as u64,
+                    &std::fs::read_to_string(&f.path).unwrap_or_default(),
+                )
+            })
             .collect();
         store.save_documents(run, &docs).unwrap();
         let info = RunInfo {
@@ -803,6 +822,27 @@ mod tests {
         );
         commit_run(&mut store, 2, vec![a2, b]);
         assert_eq!(stored_texts(&store), vec!["bravo", "alpha, corrected"]);
+    }
+
+    #[test]
+    fn an_input_that_cannot_be_read_is_read_by_every_run_and_never_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let a = input(dir.path(), "a.txt", "alpha");
+        // Listed, then gone before it could be digested (or unreadable for lack of rights).
+        let gone = input(dir.path(), "gone.txt", "golf");
+        std::fs::remove_file(&gone.path).unwrap();
+        let classified = store.classify(vec![a.clone(), gone.clone()]).unwrap();
+        assert_eq!(
+            classified.to_read.len(),
+            2,
+            "the run reads it and rejects it"
+        );
+        commit_run(&mut store, 1, vec![a.clone(), gone.clone()]);
+        let again = store.classify(vec![a, gone.clone()]).unwrap();
+        assert_eq!(again.unchanged_inputs, 1);
+        assert_eq!(again.to_read.len(), 1);
+        assert_eq!(again.to_read[0].0, gone);
     }
 
     #[test]
