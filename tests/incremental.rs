@@ -413,3 +413,65 @@ fn rejections_of_unchanged_inputs_stay_in_the_cumulative_table() {
     assert_eq!(table(&pipeline.new_set(), "rejected"), []);
     assert_state(&pipeline, state(2, 1, 0, 6, 6));
 }
+
+/// Articles of one site, each ending with the site's own footer line, as JSON Lines.
+fn site_batch(first: usize, count: usize) -> String {
+    const FOOTER: &str = "Example Daily | Springfield edition | All the news";
+    let paragraphs: Vec<String> = sample_articles()
+        .iter()
+        .flat_map(|(_, text)| paragraphs(text, 12))
+        .collect();
+    let mut out = String::new();
+    for k in first..first + count {
+        let body: Vec<&str> = (0..3)
+            .map(|j| paragraphs[(k * 3 + j) % paragraphs.len()].as_str())
+            .collect();
+        let record = serde_json::json!({
+            "id": format!("daily-{k}"),
+            "url": format!("https://www.example-daily.org/story-{k}"),
+            "text": format!("{}\n\n{FOOTER}", body.join("\n\n")),
+        });
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn site_repeats(dir: &Path, id: &str) -> usize {
+    table(dir, "removed")
+        .iter()
+        .filter(|r| r["article_id"] == id && r["rule"] == "site-repeat")
+        .count()
+}
+
+/// A nightly run sees one article of a site: the site's repeated lines, learned by earlier
+/// runs, are still removed from it.
+#[test]
+fn lines_a_site_repeats_are_learned_once_and_removed_in_later_runs() {
+    let pipeline = Pipeline::new();
+    pipeline.write_input("daily-1.jsonl", &site_batch(0, 8));
+    pipeline.run_ok();
+    assert_eq!(
+        site_repeats(&pipeline.out(), "daily-0"),
+        1,
+        "learned in run 1"
+    );
+
+    pipeline.write_input("daily-2.jsonl", &site_batch(8, 1));
+    pipeline.run_ok();
+    assert_eq!(
+        site_repeats(&pipeline.new_set(), "daily-8"),
+        1,
+        "removed in run 2"
+    );
+
+    // Alone, without the state, the one article shows no repetition to learn from.
+    let alone = Pipeline::new();
+    alone.write_input("daily-2.jsonl", &site_batch(8, 1));
+    alone.run_ok();
+    assert_eq!(
+        site_repeats(&alone.out(), "daily-8"),
+        0,
+        "nothing to learn from one article"
+    );
+}

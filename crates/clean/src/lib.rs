@@ -236,6 +236,27 @@ impl Stage for CleanStage {
         self.cleaner.site_repeats = site_state::load_decision(dir)?;
         Ok(())
     }
+
+    /// A line once found repeated across a site's pages stays boilerplate: scheduled runs
+    /// that see a handful of articles per site keep removing what earlier runs learned.
+    fn carries_decision(&self, round: usize) -> bool {
+        round == 0
+    }
+
+    fn carry_decision(&mut self, round: usize, dir: &Path) -> Result<(), StageError> {
+        only_round_zero(round)?;
+        let earlier = site_state::load_decision(dir)?;
+        let repeats = &mut self.cleaner.site_repeats;
+        let before = repeats.lines.len();
+        repeats.lines.extend(earlier.lines);
+        repeats.sites = repeats.sites.max(earlier.sites);
+        tracing::info!(
+            learned_now = before,
+            carried = repeats.lines.len() - before,
+            "Added the repeated lines earlier runs found to this run's."
+        );
+        Ok(())
+    }
 }
 
 /// The clean stage observes in one round (site repetition) at most.

@@ -260,6 +260,20 @@ pub trait Stage: Send + Sync {
             self.kind()
         )))
     }
+    /// With a `[state] dir`: whether what `decide(round)` decides should carry into later
+    /// runs, for stages whose evidence builds up over time (a nightly run sees a few articles
+    /// per site; the lines its sites repeat were learned from earlier runs). The driver saves
+    /// the decision of every run with `save_decision` (committed with the run), and in the
+    /// next run, right after `decide(round)`, hands the previous one to `carry_decision`.
+    fn carries_decision(&self, round: usize) -> bool {
+        let _ = round;
+        false
+    }
+    /// Folds the decision an earlier run saved in `dir` into the one just made.
+    fn carry_decision(&mut self, round: usize, dir: &Path) -> Result<(), StageError> {
+        let _ = (round, dir);
+        Ok(())
+    }
 
     fn is_sink(&self) -> bool {
         false

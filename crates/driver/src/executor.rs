@@ -101,6 +101,8 @@ pub struct StatePlan<'a> {
     pub run: u64,
     /// Hashes of the ids stored documents keep, so new documents cannot take them.
     pub earlier_ids: std::collections::HashSet<u64>,
+    /// The state directory, where decisions that carry between runs are kept.
+    pub dir: PathBuf,
 }
 
 /// Per-stage counters gathered while applying; merged across workers (and shards) in any order.
@@ -749,9 +751,48 @@ impl Executor<'_> {
                 message: e.to_string(),
             })?;
         self.stats[s].tally.merge(&tally);
+        self.carry_decision(s, r)?;
         self.stats[s].decide_nanos += nanos_since(t);
         tracing::info!(stage = s + 1, kind = %kind, round = r + 1, seconds = format!("{:.2}", t.elapsed().as_secs_f64()), "A stage decided on what it observed.");
         Ok(())
+    }
+
+    /// With a state, for stages whose decisions carry between runs: folds in the last
+    /// committed run's decision, then saves this run's (it counts once the run commits).
+    fn carry_decision(&mut self, s: usize, r: usize) -> Result<(), RunError> {
+        let Some(state) = self.plan.state.as_ref() else {
+            return Ok(());
+        };
+        let stage = &mut self.stages[s];
+        if !stage.carries_decision(r) {
+            return Ok(());
+        }
+        let kind = stage.kind();
+        let error = |message: String| RunError::Stage {
+            index: s + 1,
+            kind: kind.to_string(),
+            message,
+        };
+        let earlier = crate::state::decision_dir(&state.dir, s, kind, r, state.run - 1);
+        if earlier.is_dir() {
+            stage.carry_decision(r, &earlier).map_err(|e| {
+                error(format!(
+                    "cannot use the decision of the previous run in {}: {e}",
+                    earlier.display()
+                ))
+            })?;
+        }
+        let this_run = crate::state::decision_dir(&state.dir, s, kind, r, state.run);
+        let fresh = (|| {
+            if this_run.exists() {
+                std::fs::remove_dir_all(&this_run)?;
+            }
+            std::fs::create_dir_all(&this_run)
+        })();
+        fresh.map_err(|e| error(format!("cannot create {}: {e}", this_run.display())))?;
+        stage
+            .save_decision(r, &this_run)
+            .map_err(|e| error(format!("cannot save its decision for later runs: {e}")))
     }
 
     fn count_final(&mut self, docs: &[Document]) {

@@ -689,6 +689,7 @@ fn cmd_run(
                         store,
                         run: report.run,
                         earlier_ids,
+                        dir: config.state_dir().unwrap_or_default(),
                     })
                 }
                 Err(e) => return cannot_run(&e),
@@ -738,6 +739,9 @@ fn cmd_run(
             run = report.run,
             "Committed the run to the state directory."
         );
+        if let Some(dir) = config.state_dir() {
+            state::sweep_decisions(&dir, report.run);
+        }
     }
     if let Err(e) = newsmill_core::publish(&staged) {
         // With a state, the next run finishes the publication; without one, what was renamed

@@ -112,6 +112,36 @@ fn read_holder(file: &mut File) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
+/// Where the decision of stage `index` (0-based), `kind`, round `round` made by run `run` is
+/// kept for the runs after it (see `Stage::carries_decision`).
+pub fn decision_dir(state: &Path, index: usize, kind: &str, round: usize, run: u64) -> PathBuf {
+    state
+        .join("decisions")
+        .join(format!("stage-{}-{kind}-round-{}", index + 1, round + 1))
+        .join(format!("run-{run}"))
+}
+
+/// After run `run` committed, the decisions of other runs are not needed: earlier ones are
+/// folded into it, later ones are from runs that never committed.
+pub fn sweep_decisions(state: &Path, run: u64) {
+    let keep = format!("run-{run}");
+    let Ok(stages) = std::fs::read_dir(state.join("decisions")) else {
+        return;
+    };
+    for stage in stages.flatten() {
+        let Ok(runs) = std::fs::read_dir(stage.path()) else {
+            continue;
+        };
+        for entry in runs.flatten() {
+            if entry.file_name().to_string_lossy() != keep
+                && let Err(error) = std::fs::remove_dir_all(entry.path())
+            {
+                tracing::warn!(path = %entry.path().display(), %error, "Could not remove a decision no run needs any more.");
+            }
+        }
+    }
+}
+
 /// Removes scratch directories that runs killed before their cleanup left in `work_dir`.
 /// Only call this while holding the lock of the state directory that owns `work_dir`: every
 /// scratch directory in it then belongs to a run that is no longer running. Returns how many
