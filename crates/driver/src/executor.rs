@@ -299,11 +299,8 @@ pub fn run_step(
     Ok(StepOutcome {
         figures: StepFigures {
             stats: ex.stats,
-            documents: if ex.input_infos.is_empty() {
-                ex.passes.first().map_or(0, |p| p.documents)
-            } else {
-                ex.documents
-            },
+            // Counted when read from the inputs only: a document is one whatever the steps.
+            documents: ex.documents,
             inputs: ex.input_infos,
             rejections: ex.rejections,
             passes: ex.passes,
@@ -329,20 +326,18 @@ pub fn finish_sharded(
     let first_sink = (0..n).find(|&i| stages[i].is_sink()).unwrap_or(n);
     let mut ex = Executor::new(plan, stages);
     let mut documents = 0;
-    let mut read_rejections = Vec::new();
     for f in figures {
         for (total, s) in ex.stats.iter_mut().zip(&f.stats) {
             total.merge(s);
         }
         ex.input_infos.extend(f.inputs);
-        read_rejections.extend(f.rejections);
+        ex.rejections.extend(f.rejections);
         documents += f.documents;
         ex.passes.extend(f.passes);
     }
     for (total, s) in ex.stats.iter_mut().zip(&merged) {
         total.merge(s);
     }
-    ex.rejections.extend(read_rejections);
     ex.pass(
         &Source::WorkFiles(shard_files),
         first_sink..n,
@@ -814,7 +809,10 @@ impl Executor<'_> {
         }
     }
 
-    fn spawn_reader(&self, source: &Source) -> Result<(Receiver<Batch>, ReaderHandle), RunError> {
+    fn spawn_reader(
+        &mut self,
+        source: &Source,
+    ) -> Result<(Receiver<Batch>, ReaderHandle), RunError> {
         // Two batches in flight: the reader stays one ahead of the workers without piling up.
         let (sender, receiver) = sync_channel::<Batch>(2);
         let batch_size = self.plan.batch_size.max(1);
@@ -823,11 +821,12 @@ impl Executor<'_> {
                 let files = self.plan.files.clone();
                 let input = self.plan.input.clone();
                 let keep_ids = self.plan.sharding.keep_ids;
+                // Only the one pass over the inputs needs them: hand them over, not a copy.
                 let earlier_ids = self
                     .plan
                     .state
-                    .as_ref()
-                    .map(|s| s.earlier_ids.clone())
+                    .as_mut()
+                    .map(|s| std::mem::take(&mut s.earlier_ids))
                     .unwrap_or_default();
                 std::thread::Builder::new()
                     .name("newsmill-reader".into())

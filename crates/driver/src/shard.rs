@@ -657,11 +657,7 @@ fn shard_step(
             .map(|m| m.docs)
             .unwrap_or_default()
     };
-    let mut figures = outcome.figures;
-    if k > 0 {
-        // Documents are counted once, when read.
-        figures.documents = 0;
-    }
+    let figures = outcome.figures;
     let seconds = started.elapsed().as_secs_f64();
     write_json(
         &layout.shard_marker(k, shard),
