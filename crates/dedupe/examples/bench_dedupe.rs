@@ -5,12 +5,15 @@
 //!
 //! Extra arguments override config keys (`threshold=0.45`, `story=false`).
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use newsmill_core::{Document, Stage, Tally};
+use newsmill_core::{Stage, Tally};
 use newsmill_dedupe::{DedupeConfig, DedupeStage};
 use rayon::prelude::*;
+
+mod common;
+use common::read_corpus;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,22 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg: DedupeConfig = serde_json::from_value(cfg)?;
 
     let start = Instant::now();
-    let mut docs = Vec::new();
-    for (seq, line) in BufReader::new(std::fs::File::open(input)?)
-        .lines()
-        .enumerate()
-    {
-        let record: serde_json::Value = serde_json::from_str(&line?)?;
-        let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        docs.push(Document {
-            seq: seq as u64,
-            id: field("id").unwrap_or_default(),
-            published: field("published"),
-            title: field("title"),
-            text: field("text").unwrap_or_default(),
-            ..Document::default()
-        });
-    }
+    let mut docs = read_corpus(input)?;
     let read = start.elapsed().as_secs_f64();
 
     let start = Instant::now();

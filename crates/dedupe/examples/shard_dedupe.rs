@@ -9,7 +9,6 @@
 //! WORK_DIR (default: the system's temporary directory) holds the saved directories while the
 //! run lasts.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::Instant;
 
@@ -17,26 +16,10 @@ use newsmill_core::{BuildContext, Document, Observer, Stage};
 use newsmill_dedupe::{DedupeConfig, DedupeStage};
 use rayon::prelude::*;
 
-type Error = Box<dyn std::error::Error>;
+mod common;
+use common::read_corpus;
 
-fn read_corpus(path: &str) -> Result<Vec<Document>, Error> {
-    let mut docs = Vec::new();
-    for (seq, line) in BufReader::new(std::fs::File::open(path)?)
-        .lines()
-        .enumerate()
-    {
-        let record: serde_json::Value = serde_json::from_str(&line?)?;
-        let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        docs.push(Document {
-            seq: seq as u64,
-            id: field("id").unwrap_or_default(),
-            published: field("published"),
-            text: field("text").unwrap_or_default(),
-            ..Document::default()
-        });
-    }
-    Ok(docs)
-}
+type Error = Box<dyn std::error::Error>;
 
 fn build(work: &Path) -> Result<DedupeStage, Error> {
     let ctx = BuildContext {

@@ -349,16 +349,6 @@ fn run_json_lists_outputs_with_correct_digests() {
 
 #[test]
 fn output_is_byte_identical_for_the_same_documents() {
-    let every_format = || ExportConfig {
-        formats: vec![
-            Format::Csv,
-            Format::Jsonl,
-            Format::Xlsx,
-            Format::Sqlite,
-            Format::Report,
-        ],
-        ..ExportConfig::default()
-    };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     export(every_format(), a.path(), &corpus());
     // A second apart at least, so a clock in any output would show.
@@ -568,16 +558,6 @@ fn an_unusable_directory_is_an_error_naming_it() {
 #[test]
 fn an_unfinished_run_leaves_previous_outputs_and_no_temporary_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let every_format = || ExportConfig {
-        formats: vec![
-            Format::Csv,
-            Format::Jsonl,
-            Format::Xlsx,
-            Format::Sqlite,
-            Format::Report,
-        ],
-        ..ExportConfig::default()
-    };
     export(every_format(), tmp.path(), &corpus());
     let out = tmp.path().join("out");
     let before = fs::read(out.join("articles.csv")).unwrap();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use newsmill_core::{BuildContext, Document, OutputFile, Rejection, RunInfo, Stage, StateReport};
-use newsmill_export::{ExportConfig, ExportStage, Format, NEW_DIR};
+use newsmill_export::{ExportConfig, ExportStage, NEW_DIR};
 
 fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -17,19 +17,6 @@ fn file_names(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn every_format() -> ExportConfig {
-    ExportConfig {
-        formats: vec![
-            Format::Csv,
-            Format::Jsonl,
-            Format::Xlsx,
-            Format::Sqlite,
-            Format::Report,
-        ],
-        ..ExportConfig::default()
-    }
 }
 
 fn context(config_dir: &Path, state_run: Option<u64>) -> BuildContext {

@@ -461,3 +461,17 @@ pub fn write_report(dir: &Path) -> PathBuf {
     assert!(outputs.iter().any(|o| o.path.ends_with("report.html")));
     dir.join("out/report.html")
 }
+
+/// An export writing every format the default build has.
+pub fn every_format() -> ExportConfig {
+    ExportConfig {
+        formats: vec![
+            Format::Csv,
+            Format::Jsonl,
+            Format::Xlsx,
+            Format::Sqlite,
+            Format::Report,
+        ],
+        ..ExportConfig::default()
+    }
+}
